@@ -1,0 +1,194 @@
+"""The ``crawler`` command: crawl, demo, simulate, extract (and the archive tools that build on them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_CRAWL_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A problem with the command's input, reported as one clear line and exit status 2."""
+
+
+def _check_writable_dir(path: Path, what: str) -> None:
+    """Fail before the first request when the output directory cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the {what} directory {path}: {exc.strerror}") from exc
+    probe = path / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CliError(f"the {what} directory {path} is not writable: {exc.strerror}") from exc
+
+
+def crawl_settings(out_dir: Path, *, portal: str, delay: float | None, extra: dict[str, Any] | None = None,
+                   ) -> dict[str, Any]:
+    """Per-run setting overrides that place every output under ``out_dir``."""
+    settings: dict[str, Any] = {
+        "WARC_OUTPUT_DIR": str(out_dir / "warc"),
+        "JSONL_OUTPUT_PATH": str(out_dir / "releases.jsonl"),
+        "PORTAL_ID": portal,
+        "LOG_FILE": str(out_dir / "crawl.log"),
+        "LOG_FILE_APPEND": True,
+    }
+    if delay is not None:
+        settings["DOWNLOAD_DELAY"] = delay
+    settings.update(extra or {})
+    return settings
+
+
+def run_crawl(start_url: str, out_dir: Path, *, portal: str, delay: float | None = None,
+              extra: dict[str, Any] | None = None, allowed_hosts: str | None = None) -> dict[str, Any]:
+    """Run one crawl in this process and return Scrapy's final stats."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    _check_writable_dir(out_dir / "warc", "WARC output")
+    settings = get_project_settings()
+    for key, value in crawl_settings(out_dir, portal=portal, delay=delay, extra=extra).items():
+        settings.set(key, value, priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler("hanweb")
+    process.crawl(crawler, start_url=start_url, portal=portal, allowed_hosts=allowed_hosts)
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
+
+
+def _print_summary(stats: dict[str, Any], elapsed: float, out_dir: Path) -> None:
+    from crawler.progress import summary_lines
+
+    for line in summary_lines(stats, elapsed):
+        print(line)
+    warcs = sorted((out_dir / "warc").glob("*.warc.gz"))
+    print(f"WARC files ({len(warcs)}): {out_dir / 'warc'}")
+    for path in warcs[-3:]:
+        print(f"  {path}")
+    print(f"JSON Lines: {out_dir / 'releases.jsonl'}")
+    print(f"crawl log:  {out_dir / 'crawl.log'}")
+
+
+def _crawl_ok(stats: dict[str, Any]) -> bool:
+    return stats.get("finish_reason") == "finished" and int(stats.get("item_scraped_count", 0) or 0) > 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out)
+    started = time.monotonic()
+    stats = run_crawl(args.start_url, out_dir, portal=args.portal, delay=args.delay,
+                      allowed_hosts=args.allowed_hosts, extra=_parse_set(args.set))
+    _print_summary(stats, time.monotonic() - started, out_dir)
+    return EXIT_OK if _crawl_ok(stats) else EXIT_CRAWL_PROBLEM
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.simulator_process import SimulatorProcess
+
+    out_dir = Path(args.out)
+    with SimulatorProcess(releases=args.releases, seed=args.seed) as sim:
+        print(f"simulated portal: {sim.base_url} ({args.releases} releases)")
+        started = time.monotonic()
+        stats = run_crawl(sim.base_url, out_dir, portal="demo", delay=0.0,
+                          extra={"CONCURRENT_REQUESTS_PER_DOMAIN": 8, "AUTOTHROTTLE_ENABLED": False})
+        elapsed = time.monotonic() - started
+        sim_stats = sim.stats()
+    _print_summary(stats, elapsed, out_dir)
+    print(f"hit-counter requests seen by the portal: {sim_stats.get('counter_hits')}"
+          f"   robots-disallowed requests: {sim_stats.get('private_hits')}")
+    return EXIT_OK if _crawl_ok(stats) else EXIT_CRAWL_PROBLEM
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from crawler.simulator.server import main as simulator_main
+
+    argv = ["--port", str(args.port), "--releases", str(args.releases), "--seed", str(args.seed),
+            "--host", args.host]
+    if args.truth:
+        argv += ["--truth", args.truth]
+    return int(simulator_main(argv) or 0)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.chain import extract_page
+
+    path = Path(args.page)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read page {path}: {exc.strerror}") from exc
+    record = extract_page(body, args.url, portal=args.portal, content_type=args.content_type)
+    print(json.dumps(record, ensure_ascii=False, indent=None if args.compact else 2))
+    return EXIT_OK
+
+
+def _parse_set(pairs: list[str] | None) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CliError(f"--set expects NAME=VALUE, got {pair!r}")
+        result[name] = value
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crawler", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    crawl = sub.add_parser("crawl", help="crawl one portal into WARC + JSON Lines")
+    crawl.add_argument("--start-url", required=True, help="the portal's home page or a column page")
+    crawl.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
+    crawl.add_argument("--out", default="output/crawl", help="output directory (warc/, releases.jsonl)")
+    crawl.add_argument("--delay", type=float, default=None, help="seconds between requests to a host")
+    crawl.add_argument("--allowed-hosts", default=None, help="comma-separated hosts (default: the start URL's)")
+    crawl.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = sub.add_parser("demo", help="crawl the bundled simulated portal on 127.0.0.1")
+    demo.add_argument("--releases", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default="output/demo")
+    demo.set_defaults(func=cmd_demo)
+
+    simulate = sub.add_parser("simulate", help="serve the simulated Hanweb portal")
+    simulate.add_argument("--port", type=int, default=8000)
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--releases", type=int, default=300)
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--truth", default=None, help="write the true fields as JSONL to this file and exit")
+    simulate.set_defaults(func=cmd_simulate)
+
+    extract = sub.add_parser("extract", help="print the record the pipelines make of one saved page")
+    extract.add_argument("page", help="a saved release page (bytes as served)")
+    extract.add_argument("--url", required=True, help="the URL the page was served from")
+    extract.add_argument("--portal", default="demo")
+    extract.add_argument("--content-type", default=None, help="the Content-Type header it was served with")
+    extract.add_argument("--compact", action="store_true", help="one line instead of indented JSON")
+    extract.set_defaults(func=cmd_extract)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``crawler`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"crawler {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

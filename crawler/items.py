@@ -1,0 +1,47 @@
+"""The release record (schema version 1), as a dataclass handled through itemadapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ReleaseItem:
+    """One release of a portal; field order is the JSONL key order (see docs/schema.md)."""
+
+    schema_version: int = SCHEMA_VERSION
+    extractor_version: str | None = None
+    release_id: str | None = None
+    portal: str | None = None
+    url: str | None = None
+    column: dict[str, Any] | None = None
+    title: str | None = None
+    release_date: str | None = None
+    release_datetime: str | None = None
+    release_raw: str | None = None
+    release_source: str | None = None
+    hits: int | None = None
+    hits_raw: str | None = None
+    source: str | None = None
+    index_no: str | None = None
+    doc_no: str | None = None
+    body_text: str | None = None
+    body_html: str | None = None
+    attachments: list[dict[str, Any]] | None = None
+    language: str | None = None
+    charset: dict[str, Any] | None = None
+    fetched_at: str | None = None
+    warc: dict[str, Any] | None = None
+    # Working fields the pipelines consume; never exported (see ``EXPORT_FIELDS``).
+    hits_scripted: bool = field(default=False, metadata={"export": False})
+    attachments_found: list[dict[str, str]] | None = field(default=None, metadata={"export": False})
+
+
+EXPORT_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name, f in ReleaseItem.__dataclass_fields__.items()
+    if f.metadata.get("export", True)
+)

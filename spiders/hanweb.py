@@ -1,0 +1,162 @@
+"""The ``hanweb`` spider: home page -> column pages -> jpage list pages -> release pages.
+
+Release pages are leaves: nothing is followed from them. Hit counters are never requested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from archives.capture import warc_pointer_for
+from crawler.items import ReleaseItem
+from pipelines import EXTRACTOR_VERSION
+from spiders.decoding import decode_html
+from spiders.hanweb_lists import (
+    article_ids,
+    column_id_of,
+    is_counter_url,
+    parse_column_page,
+    parse_dataproxy,
+)
+from spiders.release_page import parse_release_page
+
+#: Release pages are fetched before more list pages, so the queue holds at most a few list pages' releases.
+RELEASE_PRIORITY = 10
+LIST_PRIORITY = 0
+
+
+class HanwebSpider(scrapy.Spider):
+    """Walks a Hanweb portal's columns and archives every release page once."""
+
+    name = "hanweb"
+
+    def __init__(self, start_url: str | None = None, portal: str = "demo", allowed_hosts: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        urls = start_url or kwargs.get("start_urls")
+        if not urls:
+            raise ValueError("the hanweb spider needs -a start_url=URL (one or several, comma-separated)")
+        self.start_urls = [u.strip() for u in str(urls).split(",") if u.strip()]
+        self.portal = portal
+        hosts = [h.strip() for h in (allowed_hosts or "").split(",") if h.strip()]
+        self.allowed_domains = hosts or sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""})
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            if column_id_of(url):
+                yield scrapy.Request(url, callback=self.parse_column, priority=LIST_PRIORITY)
+            else:
+                yield scrapy.Request(url, callback=self.parse_home, priority=LIST_PRIORITY)
+
+    # -- list side ---------------------------------------------------------------------------------------
+
+    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow every column the home page links or iframes; releases linked from it are fetched too."""
+        if not hasattr(response, "text"):
+            return
+        listing = parse_column_page(response.text, response.url)
+        for url in listing.column_links:
+            yield self._column_request(url)
+        yield from self._release_requests(listing.records, listing.column_id, None)
+
+    def parse_column(self, response: Response) -> Iterator[scrapy.Request]:
+        """Releases embedded in the column page, its sub-columns, and the dataproxy pages still to fetch."""
+        if not hasattr(response, "text"):
+            return
+        listing = parse_column_page(response.text, response.url)
+        column_id = listing.column_id or response.meta.get("column_id")
+        column_name = listing.column_name
+        self.crawler.stats.inc_value("lists/column_pages")
+        yield from self._release_requests(listing.records, column_id, column_name)
+        for url in listing.column_links:
+            yield self._column_request(url)
+        meta = {"column_id": column_id, "column_name": column_name, "list_page": response.url}
+        for list_request in listing.next_requests:
+            if list_request.body is None:
+                yield scrapy.Request(list_request.url, callback=self.parse_dataproxy, meta=dict(meta),
+                                     priority=LIST_PRIORITY)
+            else:
+                yield scrapy.Request(
+                    list_request.url, method="POST", body=list_request.body, callback=self.parse_dataproxy,
+                    meta=dict(meta), priority=LIST_PRIORITY,
+                    headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": response.url},
+                )
+
+    def parse_dataproxy(self, response: Response) -> Iterator[scrapy.Request]:
+        """Releases listed by one dataproxy answer; links resolve against the column page, not the endpoint."""
+        self.crawler.stats.inc_value("lists/dataproxy_pages")
+        base = response.meta.get("list_page", response.url)
+        records, _total = parse_dataproxy(response.body, base)
+        if not records:
+            self.crawler.stats.inc_value("lists/empty_dataproxy_pages")
+        yield from self._release_requests(records, response.meta.get("column_id"),
+                                          response.meta.get("column_name"))
+
+    def _column_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_column, priority=LIST_PRIORITY,
+                              meta={"column_id": column_id_of(url)})
+
+    def _release_requests(self, records: list[Any], column_id: str | None,
+                          column_name: str | None) -> Iterator[scrapy.Request]:
+        for record in records:
+            if is_counter_url(record.url):
+                continue
+            ids = article_ids(record.url)
+            yield scrapy.Request(
+                record.url, callback=self.parse_release, priority=RELEASE_PRIORITY,
+                meta={"column_id": column_id or (ids[0] if ids else None), "column_name": column_name,
+                      "list_title": record.title},
+            )
+
+    # -- release side ------------------------------------------------------------------------------------
+
+    def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
+        """Turn one release page into a raw release item; the pipelines clean and normalize it."""
+        yield build_release_item(response, self.portal)
+
+
+def build_release_item(response: Response, portal: str, fetched_at: datetime | None = None) -> ReleaseItem:
+    """Build the raw item of a release page: shared by the live crawl and by replay."""
+    content_type = response.headers.get(b"Content-Type")
+    decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
+    raw = parse_release_page(decoded.text, response.url)
+    ids = article_ids(response.url)
+    column_id = response.meta.get("column_id") or (ids[0] if ids else None)
+    title = raw["title"] or response.meta.get("list_title")
+    when = fetched_at or datetime.now(UTC)
+    return ReleaseItem(
+        extractor_version=EXTRACTOR_VERSION,
+        release_id=f"{portal}:{ids[1]}" if ids else None,
+        portal=portal,
+        url=response.url,
+        column={"id": column_id, "name": response.meta.get("column_name")},
+        title=title,
+        release_raw=raw["release_raw"],
+        release_source=raw["release_source"],
+        hits_raw=raw["hits_raw"],
+        hits_scripted=raw["hits_scripted"],
+        source=raw["source"],
+        index_no=raw["index_no"],
+        doc_no=raw["doc_no"],
+        body_html=raw["body_html"],
+        attachments=[dict(a, content_type=None, size=None, payload_digest=None, warc=None)
+                     for a in raw["attachments_found"]] or None,
+        attachments_found=raw["attachments_found"],
+        language=raw["language"],
+        charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},
+        fetched_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        warc=_public_pointer(warc_pointer_for(response)),
+    )
+
+
+def _public_pointer(pointer: dict[str, Any] | None) -> dict[str, Any] | None:
+    if pointer is None:
+        return None
+    return {key: pointer[key] for key in ("filename", "offset", "length", "record_id", "payload_digest")}
+

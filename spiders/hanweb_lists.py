@@ -1,0 +1,219 @@
+"""Parsing of Hanweb column (list) pages and of the jpage ``dataproxy.jsp`` list endpoint.
+
+A column page embeds its first page of records in ``<script type="text/xml"><datastore>…`` (invisible to an HTML
+parser) and names the list endpoint and its parameters in an inline script. Later pages come from the endpoint,
+either as ``GET …?page=N`` or as ``POST …?startrecord=A&endrecord=B&perpage=P`` with a form body.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+ARTICLE_PATH = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_(\d+)\.html?", re.IGNORECASE)
+COLUMN_PATH = re.compile(r"/col/col(\d+)/(?:index\.html?)?$", re.IGNORECASE)
+COUNTER_PATH = re.compile(r"/(?:visitcount/(?:visit|articlehits)|artcount/artcount|interface/visit)\.jsp", re.I)
+
+_DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
+_RECORD_CDATA = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[\s*<a\s+href=[\"']([^\"']+)[\"']", re.IGNORECASE)
+_TOTAL_RECORD = re.compile(r"""totalRecord['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
+_TOTAL_RECORD_XML = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.IGNORECASE)
+_PER_PAGE = re.compile(r"""perPage['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
+_GROUP_SIZE = re.compile(r"""groupSize['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
+_PROXY_URL = re.compile(r"""proxyUrl['"]?\s*[:=]\s*['"]([^'"]+)['"]""", re.IGNORECASE)
+_AJAX_PARAM = re.compile(r"ajaxParam\s*[:=]\s*\{(.*?)\}", re.IGNORECASE | re.DOTALL)
+_JS_PAIR = re.compile(r"""['"]?(\w+)['"]?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s]+))""")
+
+DEFAULT_PER_PAGE = 15
+DEFAULT_GROUP_SIZE = 3
+DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
+#: The form fields Hanweb's jpage sends with a record-range POST, in the order the CMS sends them.
+POST_FORM_KEYS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid", "webname",
+                  "permissiontype")
+
+
+@dataclass(frozen=True)
+class ListRecord:
+    """One release link found in a list: absolute URL, the title the list gives, and the list's date text."""
+
+    url: str
+    title: str | None
+    date_text: str | None
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A further list page to fetch: GET when ``body`` is None, else a form POST."""
+
+    url: str
+    body: str | None = None
+
+
+@dataclass
+class ColumnListing:
+    """What a column page tells: its records, its sub-column links and the list pages still to fetch."""
+
+    column_id: str | None
+    column_name: str | None
+    records: list[ListRecord] = field(default_factory=list)
+    column_links: list[str] = field(default_factory=list)
+    next_requests: list[ListRequest] = field(default_factory=list)
+    total_records: int | None = None
+
+
+def is_counter_url(url: str) -> bool:
+    """True for the CMS's hit-counter endpoints, which count every request and must never be fetched."""
+    return bool(COUNTER_PATH.search(urlsplit(url).path))
+
+
+def article_ids(url: str) -> tuple[str, str] | None:
+    """``(column id, article id)`` of a Hanweb release URL, or None for any other URL."""
+    match = ARTICLE_PATH.search(urlsplit(url).path)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def column_id_of(url: str) -> str | None:
+    """The column id of a ``/col/colN/index.html`` URL, or None."""
+    match = COLUMN_PATH.search(urlsplit(url).path)
+    return match.group(1) if match else None
+
+
+def records_from_fragments(fragments: list[str], base_url: str) -> list[ListRecord]:
+    """Parse the HTML fragments of ``<record>`` CDATA sections; links resolve against the *page* URL."""
+    records: list[ListRecord] = []
+    for fragment in fragments:
+        if not fragment.strip():
+            continue
+        try:
+            tree = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        except (etree.ParserError, ValueError):
+            continue
+        date_text = None
+        for span in tree.iter("span", "td", "em", "i"):
+            text = (span.text_content() or "").strip()
+            if re.search(r"\d{4}[-/.年]\d{1,2}", text):
+                date_text = text
+        for anchor in tree.iter("a"):
+            href = (anchor.get("href") or "").strip()
+            if not href or href.startswith(("javascript:", "#")):
+                continue
+            url = urljoin(base_url, href)
+            if article_ids(url) is None:
+                continue
+            title = anchor.get("title") or anchor.text_content()
+            records.append(ListRecord(url=url, title=" ".join(title.split()) or None, date_text=date_text))
+            break
+    return records
+
+
+def parse_dataproxy(body: bytes, base_url: str) -> tuple[list[ListRecord], int | None]:
+    """Records and ``totalrecord`` of a dataproxy answer, parsed from bytes with entities, DTDs and network off."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             recover=False)
+    fragments: list[str]
+    total: int | None = None
+    try:
+        root = etree.fromstring(body, parser=parser)
+        fragments = [rec.text or "" for rec in root.iter("record")]
+        total_el = root.find(".//totalrecord")
+        if total_el is not None and (total_el.text or "").strip().isdigit():
+            total = int(total_el.text.strip())
+    except etree.XMLSyntaxError:
+        # Broken XML (control characters, a stray "]]>"): fall back to the CDATA sections themselves.
+        text = body.decode("utf-8", errors="replace")
+        fragments = _RECORD_CDATA.findall(text)
+        match = _TOTAL_RECORD_XML.search(text)
+        total = int(match.group(1)) if match else None
+    return records_from_fragments(fragments, base_url), total
+
+
+def _js_object(text: str) -> dict[str, str]:
+    return {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in _JS_PAIR.finditer(text)}
+
+
+def _with_query(url: str, params: list[tuple[str, str]]) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
+
+
+def plan_list_requests(page_url: str, html: str, embedded_count: int) -> tuple[list[ListRequest], int | None]:
+    """The dataproxy requests that fetch the records a column page does not embed."""
+    total_match = _TOTAL_RECORD.search(html) or _TOTAL_RECORD_XML.search(html)
+    total = int(total_match.group(1)) if total_match else None
+    per_page = int(m.group(1)) if (m := _PER_PAGE.search(html)) else DEFAULT_PER_PAGE
+    group = int(m.group(1)) if (m := _GROUP_SIZE.search(html)) else DEFAULT_GROUP_SIZE
+    per_page = max(per_page, 1)
+    next_match = _NEXTGROUP.search(html)
+    proxy_match = _PROXY_URL.search(html)
+    if total is None or total <= embedded_count:
+        return [], total
+    if next_match and "page=" in next_match.group(1):
+        base = urljoin(page_url, next_match.group(1).replace("&amp;", "&"))
+        params = [(k, v) for k, v in parse_qsl(urlsplit(base).query, keep_blank_values=True) if k != "page"]
+        first = embedded_count // per_page + 1
+        last = math.ceil(total / per_page)
+        return [ListRequest(_with_query(base, [("page", str(n)), *params])) for n in range(first, last + 1)], total
+    proxy_path = proxy_match.group(1) if proxy_match else None
+    if proxy_path is None and next_match:
+        proxy_path = urlsplit(next_match.group(1)).path
+    proxy = urljoin(page_url, proxy_path or DEFAULT_PROXY_PATH)
+    ajax = _js_object(m.group(1)) if (m := _AJAX_PARAM.search(html)) else {}
+    form = [(key, ajax[key]) for key in POST_FORM_KEYS if key in ajax]
+    form += [(key, value) for key, value in ajax.items() if key not in POST_FORM_KEYS]
+    body = urlencode(form)
+    step = per_page * max(group, 1)
+    requests = []
+    for start in range(embedded_count + 1, total + 1, step):
+        end = min(start + step - 1, total)
+        query = [("startrecord", str(start)), ("endrecord", str(end)), ("perpage", str(per_page))]
+        requests.append(ListRequest(_with_query(proxy, query), body=body))
+    return requests, total
+
+
+def parse_column_page(html: str, page_url: str) -> ColumnListing:
+    """Everything the crawl needs from one column page: records, sub-columns and the further list requests."""
+    column_id = column_id_of(page_url)
+    fragments: list[str] = []
+    for datastore in _DATASTORE.findall(html):
+        fragments.extend(_RECORD_CDATA.findall(datastore))
+    records = records_from_fragments(fragments, page_url)
+    seen = {record.url for record in records}
+    column_links: list[str] = []
+    column_name = None
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        tree = None
+    if tree is not None:
+        column_name = _column_name(tree)
+        for element, _attr, link, _pos in tree.iterlinks():
+            if element.tag not in ("a", "iframe", "frame"):
+                continue
+            url = urljoin(page_url, link.strip())
+            if article_ids(url) and url not in seen:
+                title = element.get("title") or element.text_content()
+                records.append(ListRecord(url=url, title=" ".join(title.split()) or None, date_text=None))
+                seen.add(url)
+            elif column_id_of(url) and url not in column_links:
+                column_links.append(url)
+    next_requests, total = plan_list_requests(page_url, html, len(fragments))
+    return ColumnListing(column_id=column_id, column_name=column_name, records=records,
+                         column_links=column_links, next_requests=next_requests, total_records=total)
+
+
+def _column_name(tree: lxml_html.HtmlElement) -> str | None:
+    for meta in tree.iter("meta"):
+        if (meta.get("name") or "").lower() == "columnname" and (meta.get("content") or "").strip():
+            return meta.get("content").strip()
+    title = tree.findtext(".//title")
+    if title:
+        parts = [p.strip() for p in re.split(r"\s*[-_|–—>]\s*", title) if p.strip()]
+        if parts:
+            return parts[-1] if len(parts) > 1 else parts[0]
+    return None
