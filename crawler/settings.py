@@ -43,6 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.counter_guard.HitCounterGuardMiddleware": 50,
 }
 EXTENSIONS = {
+    "crawler.offline_psl.BundledPublicSuffixList": 0,
     "archives.capture.WarcCaptureExtension": 100,
     "crawler.progress.ProgressExtension": 900,
 }
@@ -68,10 +69,20 @@ WARC_PREFIX = "crawl"
 WARC_MAX_SIZE = 1_000_000_000
 #: Seconds between fsyncs of the open WARC; JSONL rows wait for the fsync that covers their record.
 WARC_FSYNC_INTERVAL = 1.0
+#: warcinfo "operator"; defaults to ARCHIVER_OPERATOR.
+WARC_OPERATOR = ARCHIVER_OPERATOR
+#: Host part of WARC file names (WARC Annex C); empty means this machine's hostname.
+WARC_CRAWLHOST = ""
+#: Level and size cap of the crawl log that is stored in the WARC as a resource record at close.
+WARC_CRAWL_LOG_LEVEL = "INFO"
+WARC_CRAWL_LOG_MAX_BYTES = 64 * 1024 * 1024
 
 # -- JSON Lines -----------------------------------------------------------------------------------------------
 JSONL_OUTPUT_PATH = "output/releases.jsonl"
 JSONL_FSYNC_INTERVAL = 1.0
+#: The item field holding the WARC pointer; rows without one are dropped unless JSONL_REQUIRE_WARC is off.
+JSONL_WARC_FIELD = "warc"
+JSONL_REQUIRE_WARC = True
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).
