@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 
+PYWB_VENV  := .pywb-venv
+PYWB_STAMP := $(PYWB_VENV)/.installed
+
 .PHONY: install demo test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -12,12 +15,19 @@ $(STAMP): pyproject.toml
 	$(PIP) install -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# pywb pins redis==2.10.6 and brings brotlipy (which shadows the brotli module Scrapy needs): its own virtualenv,
+# used only through its command line (wb-manager, wayback) by the replay tests.
+$(PYWB_STAMP):
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip --disable-pip-version-check -q install pywb==2.10.0
+	touch $(PYWB_STAMP)
+
+install: $(STAMP) $(PYWB_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/crawler demo --releases 300 --out output/demo
 
-test: $(STAMP)
+test: $(STAMP) $(PYWB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -153,15 +153,16 @@ def plan_list_requests(page_url: str, html: str, embedded_count: int) -> tuple[l
     proxy_match = _PROXY_URL.search(html)
     if total is None or total <= embedded_count:
         return [], total
-    if next_match and "page=" in next_match.group(1):
-        base = urljoin(page_url, next_match.group(1).replace("&amp;", "&"))
+    next_href = next_match.group(1).replace("&amp;", "&") if next_match else ""
+    if next_href and "page" in dict(parse_qsl(urlsplit(next_href).query)):
+        base = urljoin(page_url, next_href)
         params = [(k, v) for k, v in parse_qsl(urlsplit(base).query, keep_blank_values=True) if k != "page"]
         first = embedded_count // per_page + 1
         last = math.ceil(total / per_page)
         return [ListRequest(_with_query(base, [("page", str(n)), *params])) for n in range(first, last + 1)], total
     proxy_path = proxy_match.group(1) if proxy_match else None
-    if proxy_path is None and next_match:
-        proxy_path = urlsplit(next_match.group(1)).path
+    if proxy_path is None and next_href:
+        proxy_path = urlsplit(next_href).path
     proxy = urljoin(page_url, proxy_path or DEFAULT_PROXY_PATH)
     ajax = _js_object(m.group(1)) if (m := _AJAX_PARAM.search(html)) else {}
     form = [(key, ajax[key]) for key in POST_FORM_KEYS if key in ajax]
