@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from archives.capture import get_capture
+from crawler.items import exported_row
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -208,7 +208,7 @@ class JsonlExportPipeline:
 
     def process_item(self, item: Any) -> Any:
         """Queue the item's row; flush when the interval has elapsed."""
-        row = ItemAdapter(item).asdict()
+        row = exported_row(item)
         pointer = row.get(self.warc_field)
         if self.require_warc and not (isinstance(pointer, dict) and pointer.get("filename")):
             logger.error("Item without a WARC record dropped: %s", row.get("url"))

@@ -59,7 +59,7 @@ def run_crawl(start_url: str, out_dir: Path, *, portal: str, delay: float | None
     settings = get_project_settings()
     for key, value in crawl_settings(out_dir, portal=portal, delay=delay, extra=extra).items():
         settings.set(key, value, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("hanweb")
     process.crawl(crawler, start_url=start_url, portal=portal, allowed_hosts=allowed_hosts)
     process.start()
@@ -133,6 +133,25 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from archives.replay import replay_to_jsonl
+    from archives.warc_reader import warc_files
+
+    try:
+        files = warc_files(args.inputs)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    if not files:
+        raise CliError(f"no WARC files in {' '.join(args.inputs)}")
+    started = time.monotonic()
+    report = replay_to_jsonl(files, args.out, portal=args.portal)
+    elapsed = time.monotonic() - started
+    rate = report.rows / elapsed if elapsed > 0 else 0.0
+    print(f"replayed {len(files)} WARC file(s): {report.rows} releases in {elapsed:.1f} s ({rate:.0f}/s), "
+          f"{report.dropped} dropped, {report.skipped_status} non-200 captures skipped -> {args.out}")
+    return EXIT_OK if report.dropped == 0 else EXIT_CRAWL_PROBLEM
+
+
 def _parse_set(pairs: list[str] | None) -> dict[str, str]:
     result: dict[str, str] = {}
     for pair in pairs or []:
@@ -177,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--content-type", default=None, help="the Content-Type header it was served with")
     extract.add_argument("--compact", action="store_true", help="one line instead of indented JSON")
     extract.set_defaults(func=cmd_extract)
+
+    replay = sub.add_parser("replay", help="re-extract releases from WARC files alone (no network)")
+    replay.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR")
+    replay.add_argument("--out", required=True, help="JSON Lines file to write (replaced)")
+    replay.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
+    replay.set_defaults(func=cmd_replay)
     return parser
 
 

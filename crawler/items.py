@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from itemadapter import ItemAdapter
+
 SCHEMA_VERSION = 1
 
 
@@ -45,3 +47,10 @@ EXPORT_FIELDS: tuple[str, ...] = tuple(
     for name, f in ReleaseItem.__dataclass_fields__.items()
     if f.metadata.get("export", True)
 )
+
+
+def exported_row(item: Any) -> dict[str, Any]:
+    """The item as a JSON-ready dict, in field order, without fields whose metadata says ``export: False``."""
+    adapter = ItemAdapter(item)
+    return {key: value for key, value in adapter.asdict().items()
+            if adapter.get_field_meta(key).get("export", True)}

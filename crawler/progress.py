@@ -23,7 +23,7 @@ def summary_lines(stats: dict[str, object], elapsed: float) -> list[str]:
         f"finished: {stats.get('finish_reason', 'unknown')} in {elapsed:.1f} s",
         f"pages fetched: {pages}   releases archived: {releases} ({rate:.1f}/s)   dropped: {dropped}"
         f"   errors: {errors}",
-        f"WARC records written: {stats.get('warc/records', 0)}   bytes: {stats.get('warc/bytes', 0)}",
+        f"WARC records written: {stats.get('warc/records', 0)} in {stats.get('warc/files', 0)} file(s)",
     ]
 
 

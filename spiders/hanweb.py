@@ -5,7 +5,7 @@ Release pages are leaves: nothing is followed from them. Hit counters are never 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,8 @@ class HanwebSpider(scrapy.Spider):
         self.portal = portal
         hosts = [h.strip() for h in (allowed_hosts or "").split(",") if h.strip()]
         self.allowed_domains = hosts or sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""})
+        #: Column id -> name, learned from the column pages (a few dozen per portal).
+        self.column_names: dict[str, str] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
@@ -72,6 +74,8 @@ class HanwebSpider(scrapy.Spider):
         listing = parse_column_page(response.text, response.url)
         column_id = listing.column_id or response.meta.get("column_id")
         column_name = listing.column_name
+        if column_id and column_name:
+            self.column_names.setdefault(column_id, column_name)
         self.crawler.stats.inc_value("lists/column_pages")
         yield from self._release_requests(listing.records, column_id, column_name)
         for url in listing.column_links:
@@ -118,24 +122,30 @@ class HanwebSpider(scrapy.Spider):
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
         """Turn one release page into a raw release item; the pipelines clean and normalize it."""
-        yield build_release_item(response, self.portal)
+        yield build_release_item(response, self.portal, self.column_names)
 
 
-def build_release_item(response: Response, portal: str, fetched_at: datetime | None = None) -> ReleaseItem:
-    """Build the raw item of a release page: shared by the live crawl and by replay."""
+def build_release_item(response: Response, portal: str, column_names: Mapping[str, str],
+                       fetched_at: datetime | None = None) -> ReleaseItem:
+    """Build the raw item of a release page: shared by the live crawl and by replay.
+
+    The column is the one the URL names (``art_{column}_{article}.html``), so a replay from the WARC alone
+    gives the same column as the live crawl; its name comes from that column's page when it was crawled.
+    """
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
     raw = parse_release_page(decoded.text, response.url)
     ids = article_ids(response.url)
-    column_id = response.meta.get("column_id") or (ids[0] if ids else None)
-    title = raw["title"] or response.meta.get("list_title")
+    meta = response.meta if response.request is not None else {}
+    column_id = ids[0] if ids else meta.get("column_id")
+    title = raw["title"] or meta.get("list_title")
     when = fetched_at or datetime.now(UTC)
     return ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
         release_id=f"{portal}:{ids[1]}" if ids else None,
         portal=portal,
         url=response.url,
-        column={"id": column_id, "name": response.meta.get("column_name")},
+        column={"id": column_id, "name": column_names.get(column_id) if column_id else None},
         title=title,
         release_raw=raw["release_raw"],
         release_source=raw["release_source"],
@@ -151,7 +161,7 @@ def build_release_item(response: Response, portal: str, fetched_at: datetime | N
         language=raw["language"],
         charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},
         fetched_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        warc=_public_pointer(warc_pointer_for(response)),
+        warc=_public_pointer(warc_pointer_for(response)) if response.request is not None else None,
     )
 
 

@@ -192,7 +192,7 @@ def parse_column_page(html: str, page_url: str) -> ColumnListing:
     except (etree.ParserError, ValueError):
         tree = None
     if tree is not None:
-        column_name = _column_name(tree)
+        column_name = column_name_of(tree)
         for element, _attr, link, _pos in tree.iterlinks():
             if element.tag not in ("a", "iframe", "frame"):
                 continue
@@ -208,7 +208,8 @@ def parse_column_page(html: str, page_url: str) -> ColumnListing:
                          column_links=column_links, next_requests=next_requests, total_records=total)
 
 
-def _column_name(tree: lxml_html.HtmlElement) -> str | None:
+def column_name_of(tree: lxml_html.HtmlElement) -> str | None:
+    """A column page's name: its ColumnName meta, else the last part of its ``<title>``."""
     for meta in tree.iter("meta"):
         if (meta.get("name") or "").lower() == "columnname" and (meta.get("content") or "").strip():
             return meta.get("content").strip()

@@ -1,0 +1,119 @@
+"""Reading captures back out of WARC files, for replay and verification. No Scrapy imports.
+
+Every ``response`` record becomes a :class:`Capture`; a ``revisit`` record becomes a capture of its own (its own
+date and pointer) whose body is the original's, found through ``WARC-Refers-To`` (or, failing that, through
+``WARC-Refers-To-Target-URI`` + ``WARC-Refers-To-Date``). Bodies are read de-chunked and decoded from their
+Content-Encoding by warcio's streaming readers, with a byte limit, so a decompression bomb already in an archive
+cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+#: Largest decoded body replay will materialize (bytes); larger ones are cut and flagged.
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One captured HTTP response as replay needs it."""
+
+    url: str
+    warc_date: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    body_truncated: bool
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+    payload_digest: str | None
+    record_type: str
+    method: str = "GET"
+
+    def header(self, name: str) -> str | None:
+        """First value of an HTTP header, case-insensitively."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+    def pointer(self) -> dict[str, object]:
+        """The ``warc`` field of a JSONL row made from this capture."""
+        return {"filename": self.filename, "offset": self.offset, "length": self.length,
+                "record_id": self.record_id, "payload_digest": self.payload_digest}
+
+
+def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Expand files and directories into the closed WARC files they hold, sorted by name."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith((".warc.gz", ".warc"))))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such WARC file or directory: {path}")
+    return found
+
+
+def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[str], bool] | None = None,
+                  max_body: int = DEFAULT_MAX_BODY) -> Iterator[Capture]:
+    """Yield every response and revisit capture (of URLs ``want`` accepts) in file order."""
+    by_id: dict[str, tuple[Path, int]] = {}
+    by_uri_date: dict[tuple[str, str], tuple[Path, int]] = {}
+    for path in warc_files(paths):
+        with path.open("rb") as handle:
+            iterator = ArchiveIterator(handle, no_record_parse=False, ensure_http_headers=True)
+            for record in iterator:
+                if record.rec_type not in ("response", "revisit"):
+                    continue
+                headers = record.rec_headers
+                url = headers.get_header("WARC-Target-URI") or ""
+                if want is not None and not want(url):
+                    continue
+                offset = iterator.get_record_offset()
+                record_id = headers.get_header("WARC-Record-ID") or ""
+                date = headers.get_header("WARC-Date") or ""
+                if record.rec_type == "response":
+                    raw = record.content_stream().read(max_body + 1)
+                    iterator.read_to_end(record)
+                    by_id[record_id] = (path, offset)
+                    by_uri_date[(url, date)] = (path, offset)
+                    original = record
+                else:
+                    raw, original = b"", None
+                    target = by_id.get(headers.get_header("WARC-Refers-To") or "")
+                    if target is None:
+                        key = (headers.get_header("WARC-Refers-To-Target-URI") or url,
+                               headers.get_header("WARC-Refers-To-Date") or "")
+                        target = by_uri_date.get(key)
+                    iterator.read_to_end(record)
+                    if target is None:
+                        continue  # a revisit whose original is not in these files cannot be replayed
+                    raw, original_headers, status = _read_original(target, max_body)
+                http = record.http_headers if original is not None else original_headers
+                status_code = int(http.get_statuscode() or 0) if original is not None else status
+                yield Capture(
+                    url=url, warc_date=date, status=status_code,
+                    headers=[(k, v) for k, v in http.headers], body=raw[:max_body],
+                    body_truncated=len(raw) > max_body,
+                    filename=path.name, offset=offset, length=iterator.get_record_length(),
+                    record_id=record_id, payload_digest=headers.get_header("WARC-Payload-Digest"),
+                    record_type=record.rec_type,
+                )
+
+
+def _read_original(target: tuple[Path, int], max_body: int) -> tuple[bytes, object, int]:
+    path, offset = target
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        record = next(iter(ArchiveIterator(handle, ensure_http_headers=True)))
+        body = record.content_stream().read(max_body + 1)
+        return body, record.http_headers, int(record.http_headers.get_statuscode() or 0)

@@ -1,0 +1,648 @@
+"""Raw field extraction from one Hanweb (大汉版通) release page.
+
+``parse_release_page`` parses the page once with lxml and returns the raw release dict of
+``docs/architecture.md``. Nothing is normalised here beyond whitespace: dates, hit counts and boilerplate are
+the pipelines' business.
+
+How each field is found:
+
+- body: the parent of the first content marker (``<!--<$[信息内容]>begin-->``,
+  ``<!--ZJEG_RSS.content.begin-->``, ``<META name=ContentStart>``, any case and quoting), sliced between
+  the begin and end markers (to the end of the container when the end marker is missing); without
+  markers ``#zoom``, ``.TRS_Editor``, ``<UCAPCONTENT>``, article/content class or id fallbacks, and last
+  the largest block of paragraph text.
+- labelled metadata (发布日期, 来源, 浏览次数, 索引号, 文号, ``ReleaseDate:``, ``ArticleHits:`` …):
+  searched in a linear rendering of the page outside the body container first (before the body wins
+  over after), then inside it. Scripts and iframes render as ``\\x00``, so a count drawn by a script
+  shows as such.
+- release date: labelled line, then a PubDate-like meta (never createDate or Maketime), then the
+  ``/art/Y/M/D/`` (or TRS ``/tYYYYMMDD_``) URL path.
+- title: ArticleTitle meta, the ``<$[标题名称]>`` marker, a visible title element, then ``<title>``.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml import html as lxml_html
+
+# ---- markers ----
+
+_BEGIN_MARKER_RE = re.compile(
+    r"<meta\s+name\s*=\s*[\"']?contentstart\b[\"']?[^>]*>"
+    r"|<!--\s*ZJEG_RSS\.content\.begin\s*-->"
+    r"|<!--\s*<\$\[信息内容\]>\s*begin\s*-->",
+    re.IGNORECASE,
+)
+_END_MARKER_RE = re.compile(
+    r"<meta\s+name\s*=\s*[\"']?contentend\b[\"']?[^>]*>"
+    r"|<!--\s*ZJEG_RSS\.content\.end\s*-->"
+    r"|<!--\s*<\$\[信息内容\]>\s*end\s*-->",
+    re.IGNORECASE,
+)
+_BEGIN_COMMENT_RE = re.compile(
+    r"^\s*(?:ZJEG_RSS\.content\.begin|<\$\[信息内容\]>\s*begin)\s*$", re.IGNORECASE
+)
+_TITLE_MARKER_RE = re.compile(
+    r"<!--\s*<\$\[标题名称\]>\s*begin\s*-->(.*?)<!--\s*<\$\[标题名称\]>\s*end\s*-->",
+    re.IGNORECASE | re.DOTALL,
+)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^>]*>")
+
+# ---- linear text ----
+
+_BLOCK_TAGS = frozenset(
+    (
+        "p", "div", "br", "li", "ul", "ol", "tr", "table", "tbody", "thead", "tfoot", "h1", "h2", "h3", "h4",
+        "h5", "h6", "dl", "dt", "dd", "section", "article", "header", "footer", "nav", "aside", "form",
+        "center", "hr", "blockquote", "pre", "address", "figure", "figcaption", "caption", "main",
+        "ucapcontent", "ucaptitle",
+    )
+)
+_CELL_TAGS = frozenset(("td", "th"))
+_OPAQUE_TAGS = frozenset(("script", "iframe"))  # rendered as \x00: "something drawn here by a script"
+_SKIP_TAGS = frozenset(("style", "noscript", "head", "select", "textarea", "template"))
+_WS_TABLE = str.maketrans(dict.fromkeys("\n\r\t\xa0\u3000\x00\x01", " "))
+_BODY_MARK = "\n\x01\n"
+
+# ---- labels ----
+
+
+def _spaced(label: str) -> str:
+    """Chinese labels may be spread out with spaces (``索 引 号``, ``来　源``)."""
+    if label.isascii():
+        return re.escape(label).replace(r"\ ", "[ ]?")
+    return "[ ]*".join(re.escape(ch) for ch in label)
+
+
+#: label -> (field, rank); a lower rank wins when a field has several labels.
+_LABELS: dict[str, tuple[str, int]] = {
+    "发布日期": ("date", 0),
+    "发布时间": ("date", 0),
+    "ReleaseDate": ("date", 0),
+    "Release Date": ("date", 0),
+    "Release Time": ("date", 0),
+    "Publish Date": ("date", 0),
+    "公开日期": ("date", 1),
+    "发文日期": ("date", 2),
+    "成文日期": ("date", 3),
+    "上载日期": ("date", 4),
+    "日期": ("date", 5),
+    "时间": ("date", 5),
+    "Date": ("date", 5),
+    "信息来源": ("source", 0),
+    "文章来源": ("source", 0),
+    "来源": ("source", 0),
+    "稿源": ("source", 0),
+    "Source": ("source", 0),
+    "发布机构": ("source", 1),
+    "浏览次数": ("hits", 0),
+    "浏览量": ("hits", 0),
+    "点击数": ("hits", 0),
+    "点击量": ("hits", 0),
+    "点击次数": ("hits", 0),
+    "点击率": ("hits", 0),
+    "阅读次数": ("hits", 0),
+    "阅读数": ("hits", 0),
+    "阅读量": ("hits", 0),
+    "ArticleHits": ("hits", 0),
+    "Hits": ("hits", 0),
+    "Views": ("hits", 0),
+    "访问量": ("hits", 1),
+    "访问次数": ("hits", 1),
+    "浏览": ("hits", 2),
+    "阅读": ("hits", 2),
+    "索引号": ("index_no", 0),
+    "文号": ("doc_no", 0),
+    "发文字号": ("doc_no", 0),
+    "发文文号": ("doc_no", 0),
+    "文件编号": ("doc_no", 1),
+}
+_STOP_WORDS = (
+    "作者", "编辑", "责任编辑", "字体", "字号", "分享", "打印", "关闭", "分类", "主题分类", "名称", "主题词",
+    "关键词", "有效性", "生效日期", "废止日期", "体裁分类", "组配分类", "服务对象", "发布者", "Author",
+    "Editor", "Font", "更新时间", "更新日期", "打开", "扫一扫",
+)  # fmt: skip
+_ALL_LABELS = sorted({*_LABELS, *_STOP_WORDS}, key=len, reverse=True)
+_LABEL_RE = re.compile(
+    r"(?<![A-Za-z])(?<!次)(?<!总)(?<!网站)(?<!本站)(?P<label>"
+    + "|".join(_spaced(lab) for lab in _ALL_LABELS)
+    + r")[ ]*(?P<colon>[:：])?"
+)
+_LABEL_KEY = {re.sub(r"[ ]", "", lab): lab for lab in _ALL_LABELS}
+_VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
+_NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
+_DATE_CORE = (
+    r"(?<!\d)(?:19|20)\d{2}[ ]*"
+    r"(?:[-/.][ ]*\d{1,2}[ ]*[-/.][ ]*\d{1,2}(?!\d)|年[ ]*\d{1,2}[ ]*月[ ]*\d{1,2}[ ]*日?)"
+)
+_TIME = (
+    r"(?:[ ]*T?[ ]*\d{1,2}[ ]*"
+    r"(?:[:：][ ]*\d{2}(?:[ ]*[:：][ ]*\d{2})?|[时点][ ]*\d{1,2}[ ]*分(?:[ ]*\d{1,2}[ ]*秒)?))?"
+)
+_DATE_RE = re.compile(_DATE_CORE + _TIME)
+_CUT_RE = re.compile(r"[【\[|｜]|[ ]{2,}|" + _LABEL_RE.pattern)
+_HITS_VALUE_RE = re.compile(r"\d[\d,，]*(?:\.\d+)?[ ]*[万千亿kKwW]?[ ]*次?")
+_SUFFIX_HITS_RE = re.compile(r"(?<![\d:：/.\-])(?:(?P<num>\d[\d,，]*)|(?P<script>\x00))?[ ]*次浏览")
+# a date directly before 来源 / 次浏览 / a count is part of a metadata line even without a date label
+_LINE_DATE_RE = re.compile(
+    "(?P<date>" + _DATE_CORE + _TIME + r")[ \x00]*"
+    r"(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作者|浏览|点击|阅读)"
+)
+_COUNTER_SCRIPT_RE = re.compile(r"articlehits|artcount|gethits|visitcount/hits", re.IGNORECASE)
+_EMPTY_VALUES = frozenset(("", "无", "-", "--", "—", "/", "暂无", "null", "None"))
+
+# ---- metas & URL ----
+
+_PUBDATE_METAS = (
+    "pubdate", "publishdate", "publish_date", "publish-date", "publishtime", "releasedate",
+    "article:published_time", "dc.date.issued", "dcterms.issued", "firstpublishedtime",
+)  # fmt: skip
+_SOURCE_METAS = ("contentsource", "source")
+_ART_PATH_RE = re.compile(r"/art/(\d{4})/(\d{1,2})/(\d{1,2})/")
+_TRS_PATH_RE = re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+")
+
+# ---- containers ----
+
+_CONTENT_KEYS = frozenset(
+    (
+        "article", "content", "article-content", "article_content", "articlecontent", "art_content",
+        "artcontent", "contenttext", "content_text", "bt_content", "news_content", "newscontent", "detail",
+        "detail-content", "detail_content", "con_content", "main-content", "zw", "zwnr", "zoomcon",
+        "wz_content", "pages_content", "text_content", "article-body", "articlebody", "info_content",
+        "infocontent", "conzw",
+    )
+)
+_TITLE_KEYS = frozenset(
+    (
+        "title", "art_title", "arttitle", "article-title", "article_title", "articletitle", "news_title",
+        "newstitle", "detail-title", "detail_title", "con_title", "contitle", "content_title", "contenttitle",
+        "zw_title", "wz_title", "main_title", "main-title", "h-title", "xxgk_title", "tit", "bt", "sp_title",
+    )
+)
+_TITLE_TOKEN_RE = re.compile(r"^(?!.*(?:sub|site|column|lanmu|list|nav|logo|web|top|head)).*title$")
+_NON_ARTICLE_RE = re.compile(r"foot|footer|header|\bnav|menu|dh\b|bottom|copyright|banner", re.IGNORECASE)
+_TITLE_SPLIT_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--)\s*")
+
+_ATTACHMENT_EXT_RE = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|wps|et|pptx?|zip|rar|ofd|txt)$", re.IGNORECASE
+)
+_DOWNFILE = "/module/download/downfile.jsp"
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_WS_RE = re.compile(r"\s+")
+
+RAW_KEYS: tuple[str, ...] = (
+    "title", "release_raw", "release_source", "hits_raw", "hits_scripted", "source", "index_no", "doc_no",
+    "body_html", "attachments_found", "language",
+)  # fmt: skip
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse every run of whitespace (incl. U+00A0, U+3000) to one space and strip."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def empty_release() -> dict[str, Any]:
+    """The raw release with every key present and nothing found."""
+    raw: dict[str, Any] = dict.fromkeys(RAW_KEYS)
+    raw["hits_scripted"] = False
+    raw["attachments_found"] = []
+    return raw
+
+
+def _parse(text: str) -> Any | None:
+    text = _XML_DECL_RE.sub("", text, count=1).replace("\x00", "")
+    if not text.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+    except UnicodeError:  # lone surrogates
+        clean = text.encode("utf-8", "replace").decode("utf-8")
+        return lxml_html.document_fromstring(clean)
+
+
+def _tokens(el: Any) -> set[str]:
+    out: set[str] = set()
+    for attr in ("id", "class"):
+        value = el.get(attr)
+        if value:
+            out.update(value.lower().split())
+    return out
+
+
+class _Scan:
+    """Everything collected in one pass over the tree."""
+
+    __slots__ = ("begin", "body", "content", "links", "metas", "paragraphs", "title", "title_els", "trs",
+                 "ucap", "zoom")  # fmt: skip
+
+    def __init__(self, root: Any) -> None:
+        self.metas: dict[str, str] = {}
+        self.begin: Any = None
+        self.zoom: Any = None
+        self.trs: Any = None
+        self.ucap: Any = None
+        self.content: list[Any] = []
+        self.title: str | None = None
+        self.title_els: list[tuple[int, Any]] = []
+        self.links: list[Any] = []
+        self.paragraphs: list[Any] = []
+        self.body: Any = None
+        comment = etree.Comment
+        for node in root.iter():
+            tag = node.tag
+            if tag is comment:
+                if self.begin is None and node.text and _BEGIN_COMMENT_RE.match(node.text):
+                    self.begin = node
+                continue
+            if not isinstance(tag, str):
+                continue
+            if tag == "meta":
+                name = (node.get("name") or node.get("property") or "").strip().lower()
+                if name == "contentstart":
+                    if self.begin is None:
+                        self.begin = node
+                elif name and name not in self.metas:
+                    self.metas[name] = node.get("content") or ""
+                continue
+            if tag == "a":
+                if node.get("href"):
+                    self.links.append(node)
+                continue
+            if tag == "p":
+                self.paragraphs.append(node)
+            elif tag == "title":
+                if self.title is None:
+                    self.title = node.text_content()
+                continue
+            elif tag == "body":
+                self.body = node
+            elif tag == "ucapcontent":
+                self.ucap = self.ucap if self.ucap is not None else node
+            elif tag == "ucaptitle":
+                self.title_els.append((0, node))
+            elif tag == "h1":
+                self.title_els.append((3, node))
+            if node.get("id") is None and node.get("class") is None:
+                continue
+            toks = _tokens(node)
+            if "zoom" in toks and self.zoom is None:
+                self.zoom = node
+            if self.trs is None and "trs_editor" in toks:
+                self.trs = node
+            if toks & _CONTENT_KEYS:
+                self.content.append(node)
+            if toks & _TITLE_KEYS or any(_TITLE_TOKEN_RE.search(t) for t in toks):
+                self.title_els.append((1 if tag != "a" else 2, node))
+
+
+# ---- body ----
+
+
+def _inner_html(el: Any) -> str:
+    parts = [html_lib.escape(el.text, quote=False)] if el.text else []
+    parts.extend(etree.tostring(child, encoding="unicode", method="html", with_tail=True) for child in el)
+    return "".join(parts)
+
+
+def _slice_markers(inner: str) -> str:
+    begins = list(_BEGIN_MARKER_RE.finditer(inner))
+    if not begins:
+        return inner
+    first_end = _END_MARKER_RE.search(inner, begins[0].end())
+    limit = first_end.start() if first_end else len(inner)
+    start = max(m.end() for m in begins if m.end() <= limit)
+    end = _END_MARKER_RE.search(inner, start)
+    return inner[start : end.start()] if end else inner[start:]
+
+
+def _text_len(el: Any) -> int:
+    text = el.text_content()
+    links = sum(len(a.text_content()) for a in el.iter("a"))
+    return len(collapse_ws(text)) - links
+
+
+def _largest_block(scan: _Scan) -> Any:
+    scores: dict[Any, int] = {}
+    for p in scan.paragraphs:
+        parent = p.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + _text_len(p)
+    if scores:
+        best = max(scores, key=scores.__getitem__)
+        if scores[best] > 0:
+            return best
+    best_el, best_len = None, 0
+    for el in scan.body.iter("div", "td") if scan.body is not None else ():
+        direct = len((el.text or "").strip()) + sum(len((c.tail or "").strip()) for c in el)
+        direct += sum(len(c.text_content()) for c in el if c.tag in ("br", "span", "font", "strong", "b"))
+        if direct > best_len:
+            best_el, best_len = el, direct
+    return best_el
+
+
+def _container(scan: _Scan) -> Any:
+    if scan.begin is not None and scan.begin.getparent() is not None:
+        return scan.begin.getparent()
+    for el in (scan.zoom, scan.trs, scan.ucap):
+        if el is not None:
+            return el
+    block = _largest_block(scan)
+    cands = [c for c in scan.content if not _NON_ARTICLE_RE.search(" ".join(_tokens(c)))]
+    if cands:
+        block_len = _text_len(block) if block is not None else 0
+        lengths = {c: _text_len(c) for c in cands}
+        # the tightest article/content candidate that still holds most of the largest paragraph block
+        good = [c for c in cands if lengths[c] > 0 and lengths[c] >= block_len * 0.5]
+        if good:
+            best = min(good, key=lengths.__getitem__)
+            # a candidate that also wraps the title and info line: keep just its paragraph block
+            if block is not None and block is not best and _contains(best, block) and block_len >= 0.6 * lengths[best]:
+                return block
+            return best
+    return block
+
+
+def _contains(outer: Any, inner: Any) -> bool:
+    node = inner
+    while node is not None:
+        if node is outer:
+            return True
+        node = node.getparent()
+    return False
+
+
+# ---- text ----
+
+
+def _walk(el: Any, out: list[str], skip: Any) -> None:
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str):
+            if child is skip:
+                out.append(_BODY_MARK)
+            elif tag in _OPAQUE_TAGS:
+                out.append("\x00")
+            elif tag not in _SKIP_TAGS:
+                sep = "\t" if tag in _CELL_TAGS else "\n" if tag in _BLOCK_TAGS else ""
+                if sep:
+                    out.append(sep)
+                if child.text:
+                    out.append(child.text.translate(_WS_TABLE))
+                _walk(child, out, skip)
+                if sep:
+                    out.append(sep)
+        if child.tail:
+            out.append(child.tail.translate(_WS_TABLE))
+
+
+def _linear_text(el: Any, skip: Any = None) -> str:
+    out: list[str] = [el.text.translate(_WS_TABLE)] if el.text else []
+    _walk(el, out, skip)
+    return "".join(out)
+
+
+# ---- labels ----
+
+
+def _cut(value: str) -> str:
+    m = _CUT_RE.search(value)
+    if m and m.start() == 0 and m.group(0).startswith(("【", "[", "|", "｜", "  ")):
+        value = value[m.end() :]
+        m = _CUT_RE.search(value)
+    return (value[: m.start()] if m else value).strip(" ：:;；,，")
+
+
+def _value_after(text: str, pos: int) -> tuple[str, bool]:
+    """The value following a label ending at ``pos``: (text, drawn_by_script)."""
+    m = _VALUE_RE.match(text, pos)
+    if m is None:
+        return "", False
+    if m.group("script"):
+        return "", True
+    value = _cut(m.group("val") or "")
+    if value:
+        return value, False
+    nxt = _NEXT_CELL_RE.match(text, m.end())
+    if nxt is not None:
+        if nxt.group("script"):
+            return "", True
+        return _cut(nxt.group("val") or ""), False
+    return "", False
+
+
+class _Fields:
+    """Labelled values found in one linear text, with (after_body, rank, position) keys."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, tuple[tuple[int, int, int], str, bool]] = {}
+
+    def offer(self, field: str, key: tuple[int, int, int], value: str, scripted: bool = False) -> None:
+        old = self.found.get(field)
+        if old is None or key < old[0]:
+            self.found[field] = (key, value, scripted)
+
+    def get(self, field: str) -> tuple[str, bool] | None:
+        item = self.found.get(field)
+        return (item[1], item[2]) if item else None
+
+
+def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
+    body_at = text.find("\x01")
+    for m in _LABEL_RE.finditer(text):
+        label = _LABEL_KEY.get(m.group("label").replace(" ", ""))
+        spec = _LABELS.get(label or "")
+        if spec is None:
+            continue
+        end = m.end()
+        following = text[end : end + 1]
+        if not m.group("colon") and following not in ("\t", "\n", "\x00") and not (
+            spec[0] == "date" and _DATE_RE.match(text, end)
+        ):
+            continue
+        field, rank = spec
+        after = 1 if 0 <= body_at < m.start() else 0
+        key = (tier * 2 + after, rank, m.start())
+        value, scripted = _value_after(text, end)
+        if field in ("date", "source"):
+            dm = _DATE_RE.match(value)
+            if dm is not None:
+                # 文章来源：2015-07-13 10:44:17 — a source label followed by a date is a date line
+                fields.offer("date", (key[0], rank if field == "date" else 6, key[2]), dm.group(0).strip())
+                continue
+            if field == "date":
+                continue
+        elif field == "hits":
+            hm = _HITS_VALUE_RE.match(value)
+            value = hm.group(0).strip() if hm else value
+        fields.offer(field, key, value, scripted)
+    for m in _SUFFIX_HITS_RE.finditer(text):
+        after = 1 if 0 <= body_at < m.start() else 0
+        fields.offer("hits", (tier * 2 + after, 3, m.start()), m.group("num") or "", bool(m.group("script")))
+    for m in _LINE_DATE_RE.finditer(text):
+        after = 1 if 0 <= body_at < m.start() else 0
+        fields.offer("date", (tier * 2 + after, 7, m.start()), m.group("date").strip())
+
+
+# ---- title ----
+
+
+def _title(scan: _Scan, page: str) -> str | None:
+    meta = collapse_ws(scan.metas.get("articletitle", ""))
+    if meta:
+        return meta
+    if "标题名称" in page:
+        m = _TITLE_MARKER_RE.search(page)
+        if m:
+            marked = collapse_ws(html_lib.unescape(_TAG_RE.sub("", m.group(1))))
+            if marked:
+                return marked
+    head = collapse_ws(scan.title or "")
+    parts = [p for p in _TITLE_SPLIT_RE.split(head) if p] if head else []
+    cands: list[tuple[int, str]] = []
+    for rank, el in sorted(scan.title_els, key=lambda x: x[0]):
+        if any(_NON_ARTICLE_RE.search(" ".join(_tokens(anc))) or "logo" in _tokens(anc)
+               for anc in el.iterancestors()):
+            continue
+        text = collapse_ws(el.text_content())
+        if 2 <= len(text) <= 300:
+            cands.append((rank, text))
+    if head:
+        inside = [t for _, t in cands if t in head and not (len(parts) > 1 and t == parts[0])]
+        if inside:
+            return max(inside, key=len)
+    for rank, text in cands:
+        if rank < 3 and len(text) >= 4:
+            return text
+    if len(parts) >= 3:
+        # Hanweb writes "site column title"; TRS writes "title_column_site": the title is the longer end
+        return parts[0] if len(parts[0]) > len(parts[-1]) else parts[-1]
+    if len(parts) == 2:
+        return max(parts, key=len)
+    if head:
+        return head
+    return cands[0][1] if cands else None
+
+
+# ---- misc ----
+
+
+def _attachments(scan: _Scan, base: str) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for a in scan.links:
+        href = a.get("href", "").strip()
+        if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+            continue
+        path = href.split("#", 1)[0].split("?", 1)[0]
+        if not (_ATTACHMENT_EXT_RE.search(path) or _DOWNFILE in href.lower()):
+            continue
+        if any(_NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
+            continue
+        url = urljoin(base, href)
+        if url in seen:
+            continue
+        seen.add(url)
+        name = collapse_ws(a.text_content()) or collapse_ws(a.get("title", "")) or path.rsplit("/", 1)[-1]
+        found.append({"url": url, "name": name})
+    return found
+
+
+def _language(sample: str) -> str | None:
+    cjk = len(_CJK_RE.findall(sample))
+    latin = len(_LATIN_RE.findall(sample))
+    if not cjk and not latin:
+        return None
+    return "en" if cjk * 10 < latin else "zh"
+
+
+def _url_date(url: str) -> str | None:
+    m = _ART_PATH_RE.search(url)
+    if m:
+        return f"{m.group(1)}/{m.group(2)}/{m.group(3)}"
+    m = _TRS_PATH_RE.search(url)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    return None
+
+
+def _clean_value(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = collapse_ws(value)
+    return None if value in _EMPTY_VALUES else value
+
+
+def parse_release_page(html: str, url: str) -> dict[str, Any]:
+    """Extract the raw release fields (see ``docs/architecture.md``) from one decoded release page."""
+    raw = empty_release()
+    root = _parse(html)
+    if root is None:
+        date = _url_date(url)
+        if date:
+            raw["release_raw"], raw["release_source"] = date, "url_path"
+        return raw
+    scan = _Scan(root)
+    base = url
+    base_el = root.find(".//base")
+    if base_el is not None and base_el.get("href"):
+        base = urljoin(url, base_el.get("href").strip())
+
+    container = _container(scan)
+    if container is not None:
+        raw["body_html"] = _slice_markers(_inner_html(container))
+
+    # labelled metadata: outside the body first, then inside it
+    fields = _Fields()
+    top = scan.body if scan.body is not None else root
+    _scan_labels(_linear_text(top, skip=container), fields, tier=0)
+    needed = ("date", "source", "hits", "index_no", "doc_no")
+    if container is not None and container is not top and any(f not in fields.found for f in needed):
+        _scan_labels(_linear_text(container), fields, tier=1)
+
+    date = fields.get("date")
+    if date:
+        raw["release_raw"], raw["release_source"] = date[0], "labelled_text"
+    else:
+        for name in _PUBDATE_METAS:
+            content = scan.metas.get(name, "").strip()
+            if content and _DATE_RE.search(content):
+                raw["release_raw"], raw["release_source"] = content, "meta_pubdate"
+                break
+        else:
+            url_date = _url_date(url)
+            if url_date:
+                raw["release_raw"], raw["release_source"] = url_date, "url_path"
+
+    hits = fields.get("hits")
+    if hits is not None:
+        value, scripted = hits
+        if not value and not scripted and _COUNTER_SCRIPT_RE.search(html):
+            scripted = True  # an empty label filled in by a counter script
+        raw["hits_raw"] = "" if scripted else value
+        raw["hits_scripted"] = scripted
+
+    source = fields.get("source")
+    raw["source"] = _clean_value(source[0] if source else None)
+    if raw["source"] is None:
+        for name in _SOURCE_METAS:
+            raw["source"] = _clean_value(scan.metas.get(name))
+            if raw["source"]:
+                break
+    for field in ("index_no", "doc_no"):
+        found = fields.get(field)
+        raw[field] = _clean_value(found[0] if found else None)
+
+    raw["title"] = _title(scan, html)
+    raw["attachments_found"] = _attachments(scan, base)
+    sample = (raw["title"] or "") + " " + (container.text_content()[:3000] if container is not None else "")
+    raw["language"] = _language(sample)
+    return raw
