@@ -306,7 +306,7 @@ class SimulatedPortal:
         return {
             "release_id": r.release_id,
             "url": base + r.path,
-            "column": {"id": r.column.cid, "name": r.column.name},
+            "column": {"id": str(r.column.cid), "name": r.column.name},
             "title": " ".join(r.title.split()),
             "release_date": r.release_date,
             "release_datetime": r.release_datetime,
