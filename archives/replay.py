@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +45,6 @@ def _is_wanted(url: str) -> bool:
     return article_ids(url) is not None or column_id_of(url) is not None
 
 
-def _fetched_at(warc_date: str) -> datetime:
-    return datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
-
-
 def response_from_capture(capture: Capture) -> HtmlResponse:
     """A Scrapy response carrying the decoded body and the headers that still describe it."""
     headers = [(k, v) for k, v in capture.headers if k.lower() not in _FRAMING_HEADERS]
@@ -83,7 +78,7 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
         report.captures += 1
         report.truncated += capture.body_truncated
         item = build_release_item(response_from_capture(capture), portal, column_names,
-                                  fetched_at=_fetched_at(capture.warc_date))
+                                  fetched_at=capture.warc_date)
         item.warc = capture.pointer()
         processed = run_pipelines(item, pipelines)
         if processed is None:

@@ -78,12 +78,12 @@ def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[st
                 url = headers.get_header("WARC-Target-URI") or ""
                 if want is not None and not want(url):
                     continue
-                offset = iterator.get_record_offset()
                 record_id = headers.get_header("WARC-Record-ID") or ""
                 date = headers.get_header("WARC-Date") or ""
                 if record.rec_type == "response":
                     raw = record.content_stream().read(max_body + 1)
                     iterator.read_to_end(record)
+                    offset = iterator.get_record_offset()  # only valid once the record is read (warcio)
                     by_id[record_id] = (path, offset)
                     by_uri_date[(url, date)] = (path, offset)
                     original = record
@@ -95,6 +95,7 @@ def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[st
                                headers.get_header("WARC-Refers-To-Date") or "")
                         target = by_uri_date.get(key)
                     iterator.read_to_end(record)
+                    offset = iterator.get_record_offset()
                     if target is None:
                         continue  # a revisit whose original is not in these files cannot be replayed
                     raw, original_headers, status = _read_original(target, max_body)

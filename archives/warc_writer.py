@@ -67,6 +67,8 @@ class WarcPointer:
     length: int
     record_id: str
     payload_digest: str | None
+    #: The record's WARC-Date (capture start), as written.
+    date: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the pointer as the plain dict stored in ``request.meta["warc"]``."""
@@ -215,7 +217,7 @@ class RotatingWarcWriter:
 
             resp_len = [0]
             offset = self._place(build)
-            return WarcPointer(uri, self._name or "", offset, resp_len[0], resp_id, digest[0])
+            return WarcPointer(uri, self._name or "", offset, resp_len[0], resp_id, digest[0], date)
 
     def write_resource(
         self,

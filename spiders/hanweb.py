@@ -6,7 +6,6 @@ Release pages are leaves: nothing is followed from them. Hit counters are never 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,11 +125,12 @@ class HanwebSpider(scrapy.Spider):
 
 
 def build_release_item(response: Response, portal: str, column_names: Mapping[str, str],
-                       fetched_at: datetime | None = None) -> ReleaseItem:
+                       fetched_at: str | None = None) -> ReleaseItem:
     """Build the raw item of a release page: shared by the live crawl and by replay.
 
     The column is the one the URL names (``art_{column}_{article}.html``), so a replay from the WARC alone
     gives the same column as the live crawl; its name comes from that column's page when it was crawled.
+    ``fetched_at`` is the WARC-Date of the response record (from the capture pointer when live).
     """
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
@@ -139,7 +139,7 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
     meta = response.meta if response.request is not None else {}
     column_id = ids[0] if ids else meta.get("column_id")
     title = raw["title"] or meta.get("list_title")
-    when = fetched_at or datetime.now(UTC)
+    pointer = warc_pointer_for(response) if response.request is not None else None
     return ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
         release_id=f"{portal}:{ids[1]}" if ids else None,
@@ -160,8 +160,8 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
         attachments_found=raw["attachments_found"],
         language=raw["language"],
         charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},
-        fetched_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        warc=_public_pointer(warc_pointer_for(response)) if response.request is not None else None,
+        fetched_at=fetched_at or (pointer or {}).get("date"),
+        warc=_public_pointer(pointer),
     )
 
 

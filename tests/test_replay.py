@@ -1,0 +1,94 @@
+"""Offline replay: the rows re-extracted from WARC files equal the live crawl's, for our WARCs and for wget's."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CrawlResult, read_jsonl, run_cli
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.simulator_process import SimulatorProcess
+
+#: Fields that describe the fetch rather than the release (docs/schema.md).
+FETCH_FIELDS = ("fetched_at", "warc")
+
+
+def _release_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key not in FETCH_FIELDS}
+
+
+def test_replay_of_our_warcs_equals_the_live_crawl(e2e_crawl: CrawlResult, tmp_path: Path) -> None:
+    out = tmp_path / "replayed.jsonl"
+    proc = run_cli("replay", str(e2e_crawl.out_dir / "warc"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    replayed = {(row["url"], row["fetched_at"]): row for row in read_jsonl(out)}
+    live = {(row["url"], row["fetched_at"]): row for row in e2e_crawl.rows}
+    assert len(replayed) == len(read_jsonl(out)), "two replayed rows share (url, capture time)"
+    assert replayed.keys() == live.keys()
+    for key, row in live.items():
+        assert _release_fields(replayed[key]) == _release_fields(row), key
+        # The pointer names the very record the live row names.
+        assert replayed[key]["warc"] == row["warc"], key
+
+
+def test_replay_gives_one_row_per_capture_across_runs(e2e_crawl: CrawlResult, tmp_path: Path) -> None:
+    """A directory holding two copies of a run's WARCs (as two runs would) gives two rows per release."""
+    doubled = tmp_path / "warcs"
+    doubled.mkdir()
+    for path in e2e_crawl.warc_files[:1]:
+        shutil.copy(path, doubled / path.name)
+        shutil.copy(path, doubled / ("second-" + path.name))
+    out = tmp_path / "replayed.jsonl"
+    assert run_cli("replay", str(doubled), "--out", str(out)).returncode == 0
+    rows = read_jsonl(out)
+    by_file: dict[str, int] = {}
+    for row in rows:
+        by_file[row["warc"]["filename"]] = by_file.get(row["warc"]["filename"], 0) + 1
+    assert len(by_file) == 2 and len(set(by_file.values())) == 1
+    assert len(rows) == 2 * next(iter(by_file.values()))
+
+
+def test_replay_rejects_a_missing_input_with_a_clear_message(tmp_path: Path) -> None:
+    proc = run_cli("replay", str(tmp_path / "nope"), "--out", str(tmp_path / "x.jsonl"))
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _urls_in_warc_order(warc_files: list[Path]) -> list[str]:
+    urls: list[str] = []
+    for path in warc_files:
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "request" and record.http_headers.protocol == "GET":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    if uri not in urls:
+                        urls.append(uri)
+    return urls
+
+
+@pytest.mark.skipif(shutil.which("wget") is None, reason="GNU wget is installed by .ci/run")
+def test_replay_of_a_wget_warc_equals_our_rows(tmp_path: Path) -> None:
+    out_dir = tmp_path / "ours"
+    with SimulatorProcess(releases=120, seed=11) as sim:
+        crawl = run_cli("crawl", "--start-url", sim.base_url, "--out", str(out_dir), "--delay", "0",
+                        "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1")
+        assert crawl.returncode == 0, crawl.stdout[-2000:]
+        urls = _urls_in_warc_order(sorted((out_dir / "warc").glob("*.warc.gz")))
+        (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
+        subprocess.run(["wget", "-q", "-i", "urls.txt", "--warc-file=wget", "--no-warc-keep-log",
+                        "-O", "/dev/null", "--tries=1"], cwd=tmp_path, timeout=300, check=False)
+    wget_warc = tmp_path / "wget.warc.gz"
+    assert wget_warc.exists()
+    out = tmp_path / "wget-replayed.jsonl"
+    proc = run_cli("replay", str(wget_warc), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ours = {row["url"]: row for row in read_jsonl(out_dir / "releases.jsonl")}
+    theirs = read_jsonl(out)
+    assert {row["url"] for row in theirs} == set(ours)
+    for row in theirs:
+        assert _release_fields(row) | {"charset": None} == _release_fields(ours[row["url"]]) | {"charset": None}
+        assert row["charset"]["used"] == ours[row["url"]]["charset"]["used"]
