@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crawler.cli_archive import register as register_archive_commands
+
 EXIT_OK = 0
 EXIT_CRAWL_PROBLEM = 1
 EXIT_BAD_INPUT = 2
@@ -202,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--out", required=True, help="JSON Lines file to write (replaced)")
     replay.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
     replay.set_defaults(func=cmd_replay)
+
+    register_archive_commands(sub)
     return parser
 
 

@@ -1,0 +1,84 @@
+"""Archive subcommands of ``crawler``: ``index`` (sorted CDXJ), ``wacz`` (package), ``verify`` (check a crawl).
+
+``crawler.cli.build_parser`` calls :func:`register`. Exit status: 0 when all is well, 1 when ``verify`` finds
+problems or packaging fails, 2 for bad input (a missing directory, a file that is not a WARC), with one message
+naming the input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+
+def _bad_input(command: str, message: str) -> int:
+    print(f"crawler {command}: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from archives.cdxj import ArchiveInputError, write_cdxj
+
+    try:
+        lines = write_cdxj(args.inputs, args.output, post_append=not args.no_post_append)
+    except ArchiveInputError as exc:
+        return _bad_input("index", str(exc))
+    except OSError as exc:
+        return _bad_input("index", f"{exc.filename or args.output}: {exc.strerror or exc}")
+    print(f"wrote {lines} sorted CDXJ lines to {args.output}")
+    return EXIT_OK
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from archives.cdxj import ArchiveInputError
+    from archives.wacz_package import WaczError, package_crawl
+
+    try:
+        result = package_crawl(args.crawl_dir, args.output, title=args.title)
+    except ArchiveInputError as exc:
+        return _bad_input("wacz", str(exc))
+    except WaczError as exc:
+        print(f"crawler wacz: failed: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"wrote {result.path} ({result.size} bytes): {result.pages} pages, "
+          f"{len(result.warc_files)} WARC file(s); wacz validate: OK")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from archives.cdxj import ArchiveInputError
+    from archives.verify import verify_crawl
+
+    try:
+        report = verify_crawl(args.crawl_dir)
+    except ArchiveInputError as exc:
+        return _bad_input("verify", str(exc))
+    for line in report.summary_lines(max_problems=args.max_problems):
+        print(line)
+    return EXIT_OK if report.ok else EXIT_PROBLEM
+
+
+def register(subparsers: Any) -> None:
+    """Add ``index``, ``wacz`` and ``verify`` to the ``crawler`` command's subparsers."""
+    index = subparsers.add_parser("index", help="write a sorted CDXJ index of WARC files (POST bodies in the key)")
+    index.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR", help="WARC files or directories holding them")
+    index.add_argument("-o", "--output", required=True, metavar="FILE.cdxj", help="the index to write")
+    index.add_argument("--no-post-append", action="store_true",
+                       help="do not key POST requests with their body (not replayable by method and body)")
+    index.set_defaults(func=cmd_index)
+
+    wacz = subparsers.add_parser("wacz", help="package a crawl directory as WACZ (pages from releases.jsonl)")
+    wacz.add_argument("crawl_dir", metavar="DIR", help="a crawl output directory (warc/, releases.jsonl)")
+    wacz.add_argument("-o", "--output", required=True, metavar="FILE.wacz")
+    wacz.add_argument("--title", default=None, help="title of the page list")
+    wacz.set_defaults(func=cmd_wacz)
+
+    verify = subparsers.add_parser("verify", help="check a crawl's WARCs, fixity manifest and JSONL pointers")
+    verify.add_argument("crawl_dir", metavar="DIR", help="a crawl output directory (warc/, releases.jsonl)")
+    verify.add_argument("--max-problems", type=int, default=100, help="print at most this many problems")
+    verify.set_defaults(func=cmd_verify)
