@@ -254,7 +254,8 @@ class JsonlExportPipeline:
         ready: list[dict[str, Any]] = []
         waiting: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         for row, pointer in self.pending:
-            durable = pointer is None or (archive is not None and archive.pointer_is_durable(pointer))
+            # no WARC writer in this process (an offline recrawl): the records already exist, nothing to wait for
+            durable = pointer is None or archive is None or archive.pointer_is_durable(pointer)
             if durable and not waiting:  # keep row order: stop at the first row that must wait
                 ready.append(row)
             else:

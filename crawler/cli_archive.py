@@ -63,8 +63,45 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
+def cmd_recrawl(args: argparse.Namespace) -> int:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from archives.warc_reader import warc_files
+
+    try:
+        files = [str(path) for path in warc_files(args.inputs)]
+    except FileNotFoundError as exc:
+        return _bad_input("recrawl", str(exc))
+    if not files:
+        return _bad_input("recrawl", f"no WARC files in {' '.join(args.inputs)}")
+    settings = get_project_settings()
+    handler = "archives.replay_handler.WarcReplayDownloadHandler"
+    overrides = {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "REPLAY_WARC_PATHS": files,
+        "WARC_ENABLED": False,  # replayed responses are never archived again
+        "JSONL_OUTPUT_PATH": args.out,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "PORTAL_ID": args.portal,
+        "LOG_LEVEL": "WARNING",
+    }
+    for key, value in overrides.items():
+        settings.set(key, value, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("hanweb")
+    process.crawl(crawler, start_url=args.start_url, portal=args.portal)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    print(f"recrawled from {len(files)} WARC file(s): {stats.get('replay/served', 0)} requests served, "
+          f"{stats.get('replay/not_captured', 0)} not captured, {stats.get('item_scraped_count', 0)} releases "
+          f"-> {args.out}")
+    return EXIT_OK if stats.get("finish_reason") == "finished" else EXIT_PROBLEM
+
+
 def register(subparsers: Any) -> None:
-    """Add ``index``, ``wacz`` and ``verify`` to the ``crawler`` command's subparsers."""
+    """Add ``index``, ``wacz``, ``verify`` and ``recrawl`` to the ``crawler`` command's subparsers."""
     index = subparsers.add_parser("index", help="write a sorted CDXJ index of WARC files (POST bodies in the key)")
     index.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR", help="WARC files or directories holding them")
     index.add_argument("-o", "--output", required=True, metavar="FILE.cdxj", help="the index to write")
@@ -82,3 +119,11 @@ def register(subparsers: Any) -> None:
     verify.add_argument("crawl_dir", metavar="DIR", help="a crawl output directory (warc/, releases.jsonl)")
     verify.add_argument("--max-problems", type=int, default=100, help="print at most this many problems")
     verify.set_defaults(func=cmd_verify)
+
+    recrawl = subparsers.add_parser(
+        "recrawl", help="re-run the spider's whole crawl against WARC files instead of the network")
+    recrawl.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR")
+    recrawl.add_argument("--start-url", required=True, help="the start URL of the archived crawl")
+    recrawl.add_argument("--out", required=True, help="JSON Lines file to write")
+    recrawl.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
+    recrawl.set_defaults(func=cmd_recrawl)
