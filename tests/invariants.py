@@ -1,0 +1,96 @@
+"""The archive invariants every fault test ends with (RELIABILITY.md section 2, "Each ends by checking").
+
+- every WARC passes ``warcio check -v`` and ``warcio index`` with exit 0 and an empty stderr;
+- no ``.open`` file is left after a clean exit;
+- every HTTP ``Content-Length`` equals the stored body length and no ``Transfer-Encoding: chunked`` is stored;
+- every JSONL file (releases, failures) is strict UTF-8, one object per physical line
+  (``str.splitlines()`` count == ``\\n`` count), every line ``json.loads`` to an object;
+- every JSONL row's ``warc`` pointer resolves to a response record: its byte range is exactly one gzip member
+  whose record has the same ``WARC-Record-ID`` and a ``WARC-Target-URI`` equal to the row's ``url``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zlib
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def read_jsonl_strict(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file, asserting strict UTF-8 and one object per physical line."""
+    data = path.read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf"), f"{path}: BOM"
+    text = data.decode("utf-8", "strict")
+    assert text == "" or text.endswith("\n"), f"{path}: partial last line"
+    assert len(text.splitlines()) == text.count("\n"), f"{path}: a line break inside a row"
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert all(isinstance(row, dict) for row in rows), f"{path}: a line is not an object"
+    return rows
+
+
+def _warcio(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(VENV_BIN / "warcio"), *args], capture_output=True, text=True, timeout=120)
+
+
+def assert_warcs_valid(warcs: list[Path]) -> None:
+    """warcio check and index: exit 0, empty stderr, and stored framing consistent with the body."""
+    check = _warcio("check", "-v", *map(str, warcs))
+    assert check.returncode == 0 and check.stderr == "", check.stdout[-3000:] + check.stderr[-3000:]
+    index = _warcio("index", "-f", "warc-type,warc-target-uri,content-length,offset", *map(str, warcs))
+    assert index.returncode == 0 and index.stderr == "", index.stderr[-3000:]
+    for path in warcs:
+        with path.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                body = record.raw_stream.read()
+                length = record.http_headers.get_header("Content-Length")
+                assert length is not None and int(length) == len(body), (path, record.rec_headers)
+                te = (record.http_headers.get_header("Transfer-Encoding") or "").lower()
+                assert "chunked" not in te, (path, record.rec_headers)
+
+
+def resolve_pointer(warc_dir: Path, pointer: dict[str, Any]) -> Any:
+    """Read the record at a pointer's byte range, asserting the range is exactly one gzip member."""
+    path = warc_dir / pointer["filename"]
+    assert path.is_file(), f"pointer to a missing WARC file: {pointer}"
+    with path.open("rb") as handle:
+        handle.seek(pointer["offset"])
+        data = handle.read(pointer["length"])
+    inflater = zlib.decompressobj(wbits=31)
+    inflater.decompress(data)
+    assert inflater.eof and inflater.unused_data == b"", f"not exactly one gzip member: {pointer}"
+    records = list(ArchiveIterator(BytesIO(data)))
+    assert len(records) == 1, pointer
+    return records[0]
+
+
+def assert_archive_invariants(out_dir: Path, *, clean_exit: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Check every invariant on a crawl's output directory; return the JSONL rows by file name."""
+    warc_dir = out_dir / "warc"
+    warcs = sorted(warc_dir.glob("*.warc.gz"))
+    if clean_exit:
+        assert not list(warc_dir.glob("*.open")), f"left open: {list(warc_dir.glob('*.open'))}"
+    if warcs:
+        assert_warcs_valid(warcs)
+    rows_by_file: dict[str, list[dict[str, Any]]] = {}
+    for jsonl in sorted(out_dir.glob("*.jsonl")):
+        rows = read_jsonl_strict(jsonl)
+        rows_by_file[jsonl.name] = rows
+        for row in rows:
+            pointer = row.get("warc")
+            if not pointer:
+                continue
+            record = resolve_pointer(warc_dir, pointer)
+            assert record.rec_type == "response", pointer
+            assert record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"], pointer
+            assert record.rec_headers.get_header("WARC-Target-URI") == row["url"], (row["url"], pointer)
+    return rows_by_file
