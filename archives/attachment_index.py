@@ -1,0 +1,115 @@
+"""Attachment fields from WARC files alone (no Scrapy): what replay needs to fill a row as the live crawl did.
+
+The live crawl lists an archived attachment as ``{content_type, size, payload_digest, warc}`` taken from its first
+200 response (after redirects), and a skipped one from its skip record (``archives.skip_records``). This index
+reads the same from the records: one pass over the files keeps, per URL, the first response record (status,
+``Location``, Content-Type, pointer) and the first skip record; the decoded size is read only for URLs looked up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archives.skip_records import parse_warc_fields, skip_fields
+from archives.warc_reader import warc_files
+
+#: Redirect hops followed from a linked URL to the file (Scrapy's REDIRECT_MAX_TIMES is 20; CMSs use one).
+MAX_HOPS = 10
+POINTER_KEYS = ("filename", "offset", "length", "record_id", "payload_digest")
+
+
+def public_pointer(pointer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The five pointer keys a row carries (schema ``warc_pointer``)."""
+    return None if pointer is None else {key: pointer[key] for key in POINTER_KEYS}
+
+
+def archived_fields(content_type: str | None, size: int, pointer: dict[str, Any] | None) -> dict[str, Any]:
+    """Row fields of an archived attachment; ``size`` is the decoded body's length in bytes."""
+    return {"content_type": content_type, "size": size,
+            "payload_digest": pointer.get("payload_digest") if pointer else None, "warc": public_pointer(pointer)}
+
+
+@dataclass(frozen=True)
+class _Response:
+    path: Path
+    status: int
+    location: str | None
+    content_type: str | None
+    pointer: dict[str, Any]
+
+
+class AttachmentIndex:
+    """URL -> attachment fields, from the response and skip records of a set of WARC files."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, _Response] = {}
+        self.skips: dict[str, dict[str, Any]] = {}
+        self._sizes: dict[str, int] = {}
+
+    @classmethod
+    def build(cls, paths: Iterable[str | os.PathLike[str]]) -> AttachmentIndex:
+        """Index every response and skip record of ``paths`` (files or directories)."""
+        index = cls()
+        for path in warc_files(paths):
+            with path.open("rb") as handle:
+                iterator = ArchiveIterator(handle, ensure_http_headers=True)
+                for record in iterator:
+                    kind = record.rec_type
+                    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    block = record.content_stream().read(65536) if kind == "metadata" else b""
+                    iterator.read_to_end(record)
+                    if kind == "metadata":
+                        found = skip_fields(parse_warc_fields(block))
+                        if found is not None:
+                            index.skips.setdefault(url, found)
+                    elif kind == "response" and url not in index.responses:
+                        http = record.http_headers
+                        pointer = {"filename": path.name, "offset": iterator.get_record_offset(),
+                                   "length": iterator.get_record_length(),
+                                   "record_id": record.rec_headers.get_header("WARC-Record-ID"),
+                                   "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest")}
+                        index.responses[url] = _Response(path, int(http.get_statuscode() or 0),
+                                                         http.get_header("Location"),
+                                                         http.get_header("Content-Type"), pointer)
+        return index
+
+    def _size(self, url: str, found: _Response) -> int:
+        if url not in self._sizes:
+            with found.path.open("rb") as handle:
+                handle.seek(found.pointer["offset"])
+                record = next(iter(ArchiveIterator(handle, ensure_http_headers=True)))
+                stream, size = record.content_stream(), 0
+                while chunk := stream.read(1 << 20):
+                    size += len(chunk)
+                self._sizes[url] = size
+        return self._sizes[url]
+
+    def lookup(self, url: str) -> dict[str, Any] | None:
+        """The row fields of the attachment linked as *url*, or None when the WARCs say nothing about it."""
+        target = url
+        for _ in range(MAX_HOPS + 1):
+            found = self.responses.get(target)
+            if found is None:
+                break
+            if 300 <= found.status < 400 and found.location:
+                target = urljoin(target, found.location)
+                continue
+            if found.status == 200:
+                return archived_fields(found.content_type, self._size(target, found), found.pointer)
+            break
+        skipped = self.skips.get(url)
+        return dict(skipped) if skipped is not None else None
+
+    def fill(self, attachments: list[dict[str, Any]] | None) -> None:
+        """Fill the fetch fields of a row's attachments in place."""
+        for attachment in attachments or []:
+            found = self.lookup(attachment["url"])
+            if found is not None:
+                attachment.update(found)

@@ -1,0 +1,203 @@
+"""Attachments of a release: fetched after its page, archived as WARC response records, listed in its row.
+
+A release item waits here until each of its attachments is archived or skipped, one after another; then it is
+yielded to the pipelines. An attachment linked from several releases is fetched once: its outcome is remembered
+(``ATTACHMENTS_MEMORY`` URLs, oldest forgotten first) and a release that links a file still in flight waits for
+that one fetch. Attachment responses are archived (by the capture extension) and measured, never parsed: their
+callback extracts nothing. A file larger than ``ATTACHMENTS_MAX_SIZE`` is cancelled by Scrapy's per-request
+``download_maxsize`` before any of it reaches the WARC, and is listed with ``warc: null``; every skip (size, HTTP
+error, out of scope, robots, network failure) is also written to the WARC as a metadata record with its reason
+(``archives.skip_records``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from archives.attachment_index import archived_fields
+from archives.capture import warc_pointer_for
+from archives.skip_records import SKIPPED, skip_fields, write_skip_record
+from crawler.asset_scope import ASSET_META, AssetScope
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
+    from scrapy.settings import BaseSettings
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+#: Above release pages (10): a release row waits in memory until its attachments are done.
+ATTACHMENT_PRIORITY = 20
+#: Request meta: the attachment URL as linked (a redirect changes ``response.url``, not this).
+URL_META = "attachment_url"
+#: Request meta: Content-Type and declared length of the latest response headers, for the skip record.
+HEADERS_META = "attachment_headers"
+
+
+@dataclass(frozen=True)
+class AttachmentConfig:
+    """The ``ATTACHMENTS_*`` settings, checked once."""
+
+    enabled: bool
+    max_size: int
+    memory: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        max_size = settings.getint("ATTACHMENTS_MAX_SIZE")
+        memory = settings.getint("ATTACHMENTS_MEMORY")
+        if max_size <= 0:
+            raise ValueError(f"ATTACHMENTS_MAX_SIZE must be a positive number of bytes, got {max_size}")
+        if memory <= 0:
+            raise ValueError(f"ATTACHMENTS_MEMORY must be a positive number of URLs, got {memory}")
+        return cls(settings.getbool("ATTACHMENTS_ENABLED"), max_size, memory)
+
+
+class _Waiting:
+    """A release item and the attachment URLs it still waits for."""
+
+    __slots__ = ("item", "todo")
+
+    def __init__(self, item: Any, todo: list[str]) -> None:
+        self.item = item
+        self.todo = todo
+
+
+class AttachmentTracker:
+    """Chains each release's attachment fetches and remembers their outcomes; see the module docstring."""
+
+    def __init__(self, crawler: Crawler, config: AttachmentConfig, scope: AssetScope,
+                 callback: Callable[..., Any], errback: Callable[..., Any]) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.scope = scope
+        self.callback = callback
+        self.errback = errback
+        self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.inflight: dict[str, list[_Waiting]] = {}
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    # -- the release side -------------------------------------------------------------------------------
+
+    def release(self, item: Any) -> Iterator[Any]:
+        """The item itself when it has no attachments to wait for, else the request for the first one."""
+        if not self.config.enabled or not item.attachments:
+            yield item
+            return
+        yield from self._advance(_Waiting(item, [a["url"] for a in item.attachments]))
+
+    def _advance(self, waiting: _Waiting) -> Iterator[Any]:
+        while waiting.todo:
+            url = waiting.todo[0]
+            result = self._known(url)
+            if result is None and url in self.inflight:
+                self.inflight[url].append(waiting)
+                return
+            if result is None and not self.scope.allows(url):
+                result = self._skip(url, "out-of-scope", "host is neither the portal's nor in PORTAL_ASSET_HOSTS",
+                                    waiting.item.url)
+            if result is None:
+                self.inflight[url] = [waiting]
+                yield self._request(url, waiting.item.url)
+                return
+            self._fill(waiting.item, url, result)
+            waiting.todo.pop(0)
+        yield waiting.item
+
+    def _request(self, url: str, referer: str) -> scrapy.Request:
+        meta = {ASSET_META: "attachment", "allow_offsite": True, URL_META: url,
+                "download_maxsize": self.config.max_size, "linked_from": referer}
+        # dont_filter: this tracker deduplicates (a dupefilter drop would leave the release waiting forever).
+        return scrapy.Request(url, callback=self.callback, errback=self.errback, priority=ATTACHMENT_PRIORITY,
+                              meta=meta, headers={"Referer": referer}, dont_filter=True)
+
+    @staticmethod
+    def _fill(item: Any, url: str, result: dict[str, Any]) -> None:
+        for attachment in item.attachments:
+            if attachment["url"] == url:
+                attachment.update(result)
+
+    def _known(self, url: str) -> dict[str, Any] | None:
+        result = self.results.get(url)
+        if result is not None:
+            self.results.move_to_end(url)
+        return result
+
+    def _remember(self, url: str, result: dict[str, Any]) -> None:
+        self.results[url] = result
+        self.results.move_to_end(url)
+        while len(self.results) > self.config.memory:
+            self.results.popitem(last=False)
+
+    def _resolve(self, url: str, result: dict[str, Any]) -> Iterator[Any]:
+        self._remember(url, result)
+        for waiting in self.inflight.pop(url, []):
+            yield from self._advance(waiting)
+
+    # -- the download side -------------------------------------------------------------------------------
+
+    def headers_received(self, headers: Headers, body_length: Any, request: scrapy.Request) -> None:
+        """Keep Content-Type and the declared length: a cancelled download leaves no response to read them from."""
+        if request.meta.get(ASSET_META) != "attachment":
+            return
+        content_type = headers.get(b"Content-Type")
+        request.meta[HEADERS_META] = {
+            "content-type": content_type.decode("latin-1") if content_type else None,
+            "declared-size": body_length if isinstance(body_length, int) and body_length >= 0 else None,
+        }
+
+    def downloaded(self, response: Response) -> Iterator[Any]:
+        """An attachment arrived (and is archived): remember it and let the releases waiting for it go on."""
+        url = response.meta[URL_META]
+        pointer = warc_pointer_for(response)
+        content_type = response.headers.get(b"Content-Type")
+        self._inc("attachments/archived")
+        result = archived_fields(content_type.decode("latin-1") if content_type else None, len(response.body),
+                                 pointer)
+        yield from self._resolve(url, result)
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        """An attachment was not archived: record why, and let the releases waiting for it go on."""
+        request = failure.request  # type: ignore[attr-defined]
+        url = request.meta[URL_META]
+        reason, detail = self._classify(failure.value)
+        headers = (request.meta.get(HEADERS_META) or {}) if reason == "size-limit" else {}
+        yield from self._resolve(url, self._skip(url, reason, detail, request.meta.get("linked_from"), headers))
+
+    def _classify(self, exc: BaseException) -> tuple[str, str]:
+        message = str(exc)
+        if isinstance(exc, HttpError) and exc.response is not None:
+            return f"http-{exc.response.status}", f"HTTP status {exc.response.status}"
+        # Scrapy cancels a download only for download_maxsize (declared or received); decoding past it is ignored
+        if isinstance(exc, DownloadCancelledError) or (isinstance(exc, IgnoreRequest) and "MAXSIZE" in message):
+            return "size-limit", f"larger than ATTACHMENTS_MAX_SIZE {self.config.max_size}" + (
+                f": {message}" if message else "")
+        if isinstance(exc, IgnoreRequest):
+            kind = "robots" if "robots.txt" in message else "ignored"
+            return kind, message or type(exc).__name__
+        return "fetch-failed", f"{type(exc).__name__}: {message}"
+
+    def _skip(self, url: str, reason: str, detail: str, linked_from: str | None,
+              headers: dict[str, Any] | None = None) -> dict[str, Any]:
+        fields = {SKIPPED: reason, "reason": detail, **(headers or {}), "limit": self.config.max_size,
+                  "linked-from": linked_from}
+        self._inc(f"attachments/skipped/{reason}")
+        logger.info("Attachment not archived (%s: %s): %s", reason, detail, url)
+        write_skip_record(self.crawler, url, fields)
+        result = skip_fields({key: str(value) for key, value in fields.items() if value is not None})
+        assert result is not None
+        return result
