@@ -34,5 +34,17 @@ test: $(STAMP) $(PYWB_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Benchmarks (docs/benchmarks.md): trafilatura, htmldate and py-spy from the `bench` extra, GNU wget from apt.
+# Separate from `make test`; takes about 15-25 minutes (the 50,000-release crawl is most of it).
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget) \
+		|| sudo sh -c 'apt-get update -qq && apt-get install -y -qq wget'
+	$(BIN)/python -m benchmarks.run_all
+
 clean:
 	rm -rf output .pytest_cache

@@ -17,6 +17,8 @@ the HTTP/1.1 handler). It is never earlier than the real start, and later by at 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import platform
@@ -30,8 +32,13 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archives.http_record import HttpExchange, header_text
-from archives.warc_writer import RotatingWarcWriter, WarcWriteError
+from archives.http_record import HttpExchange, header_text, warc_date
+from archives.warc_writer import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    RotatingWarcWriter,
+    WarcWriteError,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -118,6 +125,33 @@ def warc_pointer_for(response: Response) -> dict[str, Any] | None:
         return None
     if isinstance(pointer, dict) and pointer.get("url") == response.url:
         return pointer
+    return None
+
+
+# -- revisits (recurring crawls) ---------------------------------------------------------------------------
+#: Set by ``crawler.recurring`` on a conditional re-request: the original capture this URL has in the archive,
+#: ``{"record_id", "url", "date", "payload_digest"}``. Only then may a revisit be written.
+ORIGINAL_META_KEY = "recurring_original"
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:BASE32`` of an entity body, as warcio writes ``WARC-Payload-Digest``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
+    """The revisit profile for this exchange, or None for a full response record.
+
+    A revisit needs the original in *original* (set by the recurring middleware, which checks that the
+    original's WARC file exists); then a 304 is ``server-not-modified`` and a complete 200 whose payload digest
+    equals the original's is ``identical-payload-digest``.
+    """
+    if not isinstance(original, dict) or not original.get("record_id") or exchange.truncated:
+        return None
+    if exchange.status == 304:
+        return PROFILE_NOT_MODIFIED
+    if exchange.status == 200 and original.get("payload_digest") == payload_digest(exchange.body):
+        return PROFILE_IDENTICAL
     return None
 
 
@@ -252,14 +286,19 @@ class WarcCaptureExtension:
             return
         exchange = exchange_from_scrapy(request, response, datetime.now(UTC))
         try:
-            pointer = self.writer.write_exchange(exchange)
+            profile = revisit_profile(exchange, request.meta.get(ORIGINAL_META_KEY))
+            if profile is not None:
+                pointer = self.writer.write_revisit(exchange, request.meta[ORIGINAL_META_KEY], profile)
+            else:
+                pointer = self.writer.write_exchange(exchange)
             self.writer.fsync_if_due()
         except WarcWriteError as exc:
             self._fail(str(exc))
             return
-        request.meta[META_KEY] = pointer.as_dict()
+        request.meta[META_KEY] = {**pointer.as_dict(), "date": warc_date(exchange.started_at),
+                                  "revisit": profile}
         stats.inc_value("warc/records", 2)
-        stats.inc_value("warc/responses")
+        stats.inc_value("warc/responses" if profile is None else "warc/revisits")
         if exchange.truncated:
             stats.inc_value(f"warc/truncated/{exchange.truncated}")
 

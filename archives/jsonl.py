@@ -42,6 +42,14 @@ _LINE_BREAKS_RX = re.compile("[\u2028\u2029\u0085]")
 _SURROGATE_RX = re.compile("[\ud800-\udfff]")
 
 
+def _attachment_pointers(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The WARC pointers of a release row's archived attachments."""
+    attachments = row.get("attachments")
+    if not isinstance(attachments, list):
+        return []
+    return [a["warc"] for a in attachments if isinstance(a, dict) and isinstance(a.get("warc"), dict)]
+
+
 class JsonlWriteError(OSError):
     """Appending to the JSONL file failed; the file was cut back to its last complete line."""
 
@@ -254,8 +262,10 @@ class JsonlExportPipeline:
         ready: list[dict[str, Any]] = []
         waiting: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         for row, pointer in self.pending:
+            # the row's attachment records too: a row never points at a record a crash could still lose
+            pointers = [p for p in (pointer, *_attachment_pointers(row)) if p is not None]
             # no WARC writer in this process (an offline recrawl): the records already exist, nothing to wait for
-            durable = pointer is None or archive is None or archive.pointer_is_durable(pointer)
+            durable = archive is None or all(archive.pointer_is_durable(p) for p in pointers)
             if durable and not waiting:  # keep row order: stop at the first row that must wait
                 ready.append(row)
             else:

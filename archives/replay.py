@@ -17,6 +17,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from scrapy.http import HtmlResponse
 
+from archives.attachment_index import AttachmentIndex
 from archives.jsonl import JsonlWriter
 from archives.warc_reader import Capture, iter_captures
 from crawler.items import exported_row
@@ -68,6 +69,8 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
     """Rows re-extracted from every release capture in ``paths``, in file order."""
     pipelines = build_pipelines()
     column_names: dict[str, str] = {}
+    paths = list(paths)
+    attachments = AttachmentIndex.build(paths)  # attachment records follow their page's: index them first
     for capture in iter_captures(paths, want=_is_wanted):
         if capture.status != 200:
             report.skipped_status += 1
@@ -80,6 +83,7 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
         item = build_release_item(response_from_capture(capture), portal, column_names,
                                   fetched_at=capture.warc_date)
         item.warc = capture.pointer()
+        attachments.fill(item.attachments)
         processed = run_pipelines(item, pipelines)
         if processed is None:
             report.dropped += 1

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.cli_archive import register as register_archive_commands
 
@@ -41,6 +42,7 @@ def crawl_settings(out_dir: Path, *, portal: str, delay: float | None, extra: di
     settings: dict[str, Any] = {
         "WARC_OUTPUT_DIR": str(out_dir / "warc"),
         "JSONL_OUTPUT_PATH": str(out_dir / "releases.jsonl"),
+        "FAILURES_OUTPUT_PATH": str(out_dir / "failures.jsonl"),
         "PORTAL_ID": portal,
         "LOG_FILE": str(out_dir / "crawl.log"),
         "LOG_FILE_APPEND": True,
@@ -89,10 +91,21 @@ def _crawl_ok(stats: dict[str, Any]) -> bool:
 def cmd_crawl(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     started = time.monotonic()
+    extra: dict[str, Any] = _parse_set(args.set)
+    if args.asset_hosts is not None:
+        from crawler.asset_scope import parse_asset_hosts
+
+        try:
+            extra["PORTAL_ASSET_HOSTS"] = sorted(parse_asset_hosts(args.asset_hosts, "--asset-hosts"))
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    from crawler.cli_recurring import finish_crawl, prepare_crawl  # registry, state, recurring exit status
+
+    extra = prepare_crawl(args, extra)
     stats = run_crawl(args.start_url, out_dir, portal=args.portal, delay=args.delay,
-                      allowed_hosts=args.allowed_hosts, extra=_parse_set(args.set))
+                      allowed_hosts=args.allowed_hosts, extra=extra)
     _print_summary(stats, time.monotonic() - started, out_dir)
-    return EXIT_OK if _crawl_ok(stats) else EXIT_CRAWL_PROBLEM
+    return finish_crawl(stats, _crawl_ok(stats))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -103,13 +116,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"simulated portal: {sim.base_url} ({args.releases} releases)")
         started = time.monotonic()
         stats = run_crawl(sim.base_url, out_dir, portal="demo", delay=0.0,
-                          extra={"CONCURRENT_REQUESTS_PER_DOMAIN": 8, "AUTOTHROTTLE_ENABLED": False})
+                          extra={"CONCURRENT_REQUESTS_PER_DOMAIN": 8, "AUTOTHROTTLE_ENABLED": False,
+                                 "RECURRING_ENABLED": False,  # a one-shot demonstration (a new port each time)
+                                 "ARCHIVER_ALLOWED_IPS": [urlsplit(sim.base_url).netloc, *_asset_netlocs(sim)],
+                                 "PORTAL_ASSET_HOSTS": [urlsplit(f"http://{a}").hostname for a in _asset_netlocs(sim)]})
         elapsed = time.monotonic() - started
         sim_stats = sim.stats()
     _print_summary(stats, elapsed, out_dir)
     print(f"hit-counter requests seen by the portal: {sim_stats.get('counter_hits')}"
           f"   robots-disallowed requests: {sim_stats.get('private_hits')}")
     return EXIT_OK if _crawl_ok(stats) else EXIT_CRAWL_PROBLEM
+
+
+def _asset_netlocs(sim: Any) -> list[str]:
+    """The simulated object store's host:port, when it serves one."""
+    return [sim.asset_host] if sim.asset_host else []
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -169,11 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl one portal into WARC + JSON Lines")
-    crawl.add_argument("--start-url", required=True, help="the portal's home page or a column page")
+    crawl.add_argument("--start-url", default=None,
+                       help="the portal's home page or a column page (default: --portal's registry entry)")
     crawl.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
     crawl.add_argument("--out", default="output/crawl", help="output directory (warc/, releases.jsonl)")
     crawl.add_argument("--delay", type=float, default=None, help="seconds between requests to a host")
     crawl.add_argument("--allowed-hosts", default=None, help="comma-separated hosts (default: the start URL's)")
+    crawl.add_argument("--asset-hosts", default=None,
+                       help="comma-separated hosts serving the portal's attachments and page requisites "
+                            "(e.g. its object store); only those are fetched there, one hop (PORTAL_ASSET_HOSTS)")
     crawl.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     crawl.set_defaults(func=cmd_crawl)
 
@@ -204,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--out", required=True, help="JSON Lines file to write (replaced)")
     replay.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
     replay.set_defaults(func=cmd_replay)
-
     register_archive_commands(sub)
+    from crawler.cli_recurring import register as register_recurring; register_recurring(sub)  # noqa: E702, I001
     return parser
 
 

@@ -25,11 +25,29 @@ CONCURRENT_ITEMS = 1
 
 # -- Politeness (portals are public services; loopback demo runs lift these per run) ------------------------
 ROBOTSTXT_OBEY = True
+#: Seconds a host stays disallowed after its robots.txt answered 5xx or could not be fetched; then it is re-fetched.
+ROBOTSTXT_UNAVAILABLE_TTL = 60.0
 DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 2
+#: Longest Retry-After (seconds) a retry waits for; a longer one makes the 429/503 final (a failure row).
+RETRY_AFTER_MAX = 120.0
+#: Keep a body cut short (reset mid-body, broken chunking) flagged "dataloss": it is archived with
+#: WARC-Truncated: disconnect and retried (crawler.retry_policy); never extracted into a release row.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+#: Crawler traps (infinite calendars, session-id variants, path loops): link depth from the start URL (home ->
+#: column -> sub-column -> list page -> release is 4; Scrapy's DepthMiddleware) and requests per host.
+DEPTH_LIMIT = 8
+TRAP_MAX_PAGES_PER_HOST = 1_000_000
+#: Dedupe key without ;jsessionid=-style path parameters (the URL fetched and archived keeps them).
+REQUEST_FINGERPRINTER_CLASS = "crawler.trap_limits.SessionlessRequestFingerprinter"
+#: Seen-set of 8 bytes per request instead of Scrapy's ~90 (0.8 MB instead of 5.2 MB for 57,000 requests), so memory
+#: stays flat as portals grow (docs/benchmarks.md); JOBDIR's requests.seen keeps working.
+DUPEFILTER_CLASS = "crawler.seen_filter.CompactDupeFilter"
+#: Longest URL requested (Scrapy's UrlLengthMiddleware); longer links are dropped.
+URLLENGTH_LIMIT = 2083
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
@@ -41,10 +59,53 @@ DEFAULT_REQUEST_HEADERS = {
 DOWNLOADER_MIDDLEWARES = {
     # Drops any request to a hit counter (visit.jsp, articlehits.jsp, artcount.jsp): each fetch inflates it.
     "crawler.counter_guard.HitCounterGuardMiddleware": 50,
+    # Attachments and requisites (and the robots.txt of an asset host) may go to PORTAL_ASSET_HOSTS, past
+    # OffsiteMiddleware (50), and nowhere else: before it, so it sees their allow_offsite.
+    "crawler.asset_scope.AssetScopeMiddleware": 45,
+    # A connection the IP policy refused fails for good (ip_refused), before RetryMiddleware (550) sees it.
+    "crawler.ip_policy.IpPolicyMiddleware": 560,
+    # Scrapy's offsite filter (redirects included), writing offsite / offsite_redirect failure rows.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.offsite.RecordingOffsiteMiddleware": 50,
+    # robots.txt per RFC 9309: 4xx allows all, 5xx or unreachable disallows the host for now (not cached).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsPolicyMiddleware": 100,
+    # Writes a failure row (failures.jsonl) for every request that ends in an exception or a 4xx/5xx; closest to
+    # the engine, so it sees final outcomes only (after retries and redirects).
+    "crawler.failures.FailureLogMiddleware": 10,
+    # Scrapy's redirect/meta-refresh/compression/retry middlewares at their usual places, recording what they drop
+    # (redirect_loop, redirect_scheme, content_decoding, maxsize) and honouring Retry-After (RETRY_AFTER_MAX).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.redirects.RecordingRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.redirects.RecordingMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.decompression.RecordingHttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry_policy.ArchivalRetryMiddleware": 550,
+    # Retries a body cut short (flag "dataloss"; archived with WARC-Truncated: disconnect), before decompression.
+    "crawler.retry_policy.DatalossRetryMiddleware": 595,
+    # Logs the certificate of every https response (fingerprint, self-signed, expired) to the archived crawl log.
+    "crawler.tls_audit.TlsAuditMiddleware": 20,
+    # Crawler traps: at most TRAP_MAX_PAGES_PER_HOST requests per host (DEPTH_LIMIT caps the depth).
+    "crawler.trap_limits.HostPageCapMiddleware": 40,
+    # Recurring crawls: If-None-Match/If-Modified-Since for known releases whose original is archived; a 304
+    # (written as a revisit) and a 404/410 to a removal check end here, before FailureLogMiddleware (10).
+    "crawler.recurring_mw.ConditionalRequestMiddleware": 70,
+}
+SPIDER_MIDDLEWARES = {
+    # Recurring crawls: counts listed releases; drops requests for releases too old to re-check or already
+    # archived by the interrupted run being resumed (docs/recurring.md).
+    "crawler.recurring_skip.ReleaseSkipMiddleware": 950,
 }
 EXTENSIONS = {
     "crawler.offline_psl.BundledPublicSuffixList": 0,
+    # Owns failures.jsonl (FAILURES_OUTPUT_PATH), where failure rows are written.
+    "crawler.failures.FailureLog": 50,
     "archives.capture.WarcCaptureExtension": 100,
+    # Recurring crawls: portal lock, crawl state, run record, removal checks, events (after capture: it closes
+    # the WARC first and its sync() is used for checkpoints).
+    "crawler.recurring.RecurringExtension": 150,
     "crawler.progress.ProgressExtension": 900,
 }
 ITEM_PIPELINES = {
@@ -52,12 +113,45 @@ ITEM_PIPELINES = {
     "pipelines.dates.ReleaseDatePipeline": 200,
     "pipelines.hits.HitsPipeline": 300,
     "pipelines.validate.SchemaValidationPipeline": 800,
+    # Recurring crawls: a known release with the same content fingerprint makes no new row (hits -> event).
+    "crawler.recurring_pipeline.RecurringPipeline": 850,
     "archives.jsonl.JsonlExportPipeline": 900,
 }
+
+# -- Network safety (RELIABILITY 2.7) ---------------------------------------------------------------------------
+#: Resolves names through Scrapy's caching resolver, then refuses non-public addresses at connect time (every hop,
+#: redirects included) and pins each host name to its first allowed answer (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.ip_policy.IpPolicyResolver"
+#: Non-public addresses a crawl may still connect to: "10.1.2.3", "10.0.0.0/8" or "127.0.0.1:8000" (address:port).
+#: Empty: only globally routable addresses. Tests and the demo allow their loopback server explicitly.
+ARCHIVER_ALLOWED_IPS: list[str] = []
+#: Keep using the first allowed addresses of a host name for the whole crawl (no re-resolution to a new address).
+ARCHIVER_PIN_DNS = True
 
 # -- Portal ---------------------------------------------------------------------------------------------------
 #: The portal id that prefixes every release_id ("demo:12345").
 PORTAL_ID = "demo"
+#: Other host names that serve this portal's files (Zhejiang portals keep attachments on a provincial object store,
+#: e.g. "zjjcmspublic.oss-cn-hangzhou-zwynet-d01-a.internet.cloud.zj.gov.cn"). Exact names, no port; a list or a
+#: comma-separated string. Only attachments and page requisites may be fetched from them (one hop, nothing is
+#: followed from them); release and list links to them stay offsite. The IP policy applies to them as to any host.
+PORTAL_ASSET_HOSTS: list[str] = []
+
+# -- Attachments (files linked from a release body: pdf, doc, xls, ..., downfile.jsp) --------------------------
+#: Fetch and archive attachments; each release row waits until its attachments are archived or skipped.
+ATTACHMENTS_ENABLED = True
+#: Largest attachment archived (bytes, as transferred and as decoded). A larger one is cancelled (nothing of it is
+#: written to WARC) and listed with warc=null; a WARC metadata record says why (docs/schema.md).
+ATTACHMENTS_MAX_SIZE = 100 * 1024 * 1024
+#: How many attachment URLs the crawl remembers, so a file linked from several releases is fetched once and its
+#: pointer reused (about 300 bytes each; the oldest are forgotten first).
+ATTACHMENTS_MEMORY = 200_000
+
+# -- Page requisites (the images, stylesheets and scripts a release page loads) --------------------------------
+#: Archive them so a release replays as it looked; off gives a text-only archive (attachments are separate).
+REQUISITES_ENABLED = True
+#: Largest requisite archived (bytes); a larger one is cancelled and not archived.
+REQUISITES_MAX_SIZE = 16 * 1024 * 1024
 
 # -- WARC -----------------------------------------------------------------------------------------------------
 WARC_ENABLED = True
@@ -78,11 +172,51 @@ WARC_CRAWL_LOG_LEVEL = "INFO"
 WARC_CRAWL_LOG_MAX_BYTES = 64 * 1024 * 1024
 
 # -- JSON Lines -----------------------------------------------------------------------------------------------
+#: Failure rows (one per request the crawl gave up on, with a machine-readable reason); empty turns them off.
+FAILURES_OUTPUT_PATH = "output/failures.jsonl"
+#: Lowest HTTP status that makes a final response a failure row.
+FAILURES_LOG_HTTP_STATUS = 400
 JSONL_OUTPUT_PATH = "output/releases.jsonl"
 JSONL_FSYNC_INTERVAL = 1.0
 #: The item field holding the WARC pointer; rows without one are dropped unless JSONL_REQUIRE_WARC is off.
 JSONL_WARC_FIELD = "warc"
 JSONL_REQUIRE_WARC = True
+
+# -- Portal registry and crawl state (docs/recurring.md) ----------------------------------------------------------
+#: The portal registry read by `crawler portals|due|run-due` and `crawler crawl --portal ID` (--portals overrides).
+PORTAL_REGISTRY = "portals.toml"
+#: Directory of the per-portal lock files ({portal}.lock); empty means the directory of JSONL_OUTPUT_PATH.
+PORTAL_LOCK_DIR = ""
+#: The SQLite crawl state (runs, releases); empty means state.sqlite beside JSONL_OUTPUT_PATH.
+STATE_PATH = ""
+
+# -- Recurring crawls (docs/recurring.md) ------------------------------------------------------------------------
+#: Conditional re-requests, revisits, removal checks, events and the portal lock. Off = every run is a fresh crawl.
+RECURRING_ENABLED = True
+#: The events JSONL (hits changed, release changed, release removed); empty means events.jsonl beside the JSONL.
+RECURRING_EVENTS_PATH = ""
+#: Releases whose printed date (else first-seen date) is at most this many days old are re-requested conditionally;
+#: older ones are not requested. A portal's registry entry (refresh_window) sets it per portal.
+RECURRING_REFRESH_WINDOW_DAYS = 30.0
+#: Re-request every known release conditionally, whatever its age (`crawler crawl --refresh`).
+RECURRING_REFRESH = False
+#: Seconds between checkpoints of the crawl state (and writes of the events file).
+RECURRING_FLUSH_INTERVAL = 1.0
+#: Re-request, once the crawl is idle, the known releases no list showed; 404/410 records a removal.
+RECURRING_REMOVAL_CHECKS = True
+#: At most this many removal checks per run (a broken list parser would otherwise re-request everything).
+RECURRING_REMOVAL_CHECK_MAX = 1000
+#: Flag the run when it lists fewer releases than (1 - this) x the portal's previous finished run.
+RECURRING_DROP_THRESHOLD = 0.5
+#: Flag the run when the share of items with a title/release_date/body_text/source falls by more than this.
+RECURRING_COVERAGE_DROP = 0.3
+#: Coverage is compared only when both runs extracted at least this many items.
+RECURRING_COVERAGE_MIN_ITEMS = 20
+#: Set by `crawler run-due`: the portal's last run id when it was found due; another run since then means not due.
+#: -1 switches the check off.
+RECURRING_EXPECT_LAST_RUN = -1
+#: Recover `.open` WARC files no live process holds, in WARC_OUTPUT_DIR, when the spider opens.
+RECURRING_RECOVER_AT_START = True
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 _LISTENING = re.compile(r"listening on (http://\S+?)/?\s*$")
+_ASSET_HOST = re.compile(r"asset host http://(\S+?)/?\s*$")
 
 
 class SimulatorProcess:
@@ -23,6 +24,8 @@ class SimulatorProcess:
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
+        #: host:port of the simulated object store (a second loopback address), "" if none.
+        self.asset_host = ""
 
     def __enter__(self) -> SimulatorProcess:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -31,6 +34,8 @@ class SimulatorProcess:
             match = _LISTENING.search(line)
             if match:
                 self.base_url = match.group(1) + "/"
+                asset = _ASSET_HOST.search(self.proc.stdout.readline())  # the next line names the asset host
+                self.asset_host = asset.group(1) if asset else ""
                 return self
         self.stop()
         raise RuntimeError(f"the simulated portal did not start: {' '.join(self.args)}")

@@ -24,6 +24,8 @@ from itemadapter import ItemAdapter
 from lxml import etree
 from lxml import html as lxml_html
 
+from spiders.html_parser import HTML_PARSER
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -175,7 +177,7 @@ def _is_whole_line(el: Any, attr: str) -> bool:
 
 
 def _parse_fragment(body_html: str) -> Any:
-    return lxml_html.fragment_fromstring(body_html.replace("\x00", ""), create_parent="div")
+    return lxml_html.fragment_fromstring(body_html.replace("\x00", ""), create_parent="div", parser=HTML_PARSER)
 
 
 def clean_body_tree(body_html: str) -> Any:

@@ -7,6 +7,7 @@ stage (``archives.jsonl``), so an improvement to a pipeline improves replay too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -33,6 +34,12 @@ def build_pipelines(paths: Iterable[str] | None = None) -> list[Any]:
     return [load_object(path)() for path in (paths if paths is not None else pipeline_paths())]
 
 
+@lru_cache(maxsize=1)
+def _default_pipelines() -> tuple[Any, ...]:
+    """The configured pipelines, built once per process: reading the project settings costs more than a page."""
+    return tuple(build_pipelines())
+
+
 def run_pipelines(item: Any, pipelines: Iterable[Any]) -> Any | None:
     """Pass ``item`` through every stage; None when a stage drops it."""
     for stage in pipelines:
@@ -53,7 +60,7 @@ def extract_page(body: bytes, url: str, *, portal: str = "demo", content_type: s
     response = HtmlResponse(url=url, body=body, headers=headers)
     item = build_release_item(response, portal, column_names or {})
     item.fetched_at = None
-    processed = run_pipelines(item, build_pipelines())
+    processed = run_pipelines(item, _default_pipelines())
     if processed is None:
         raise ValueError(f"the pipelines rejected the page from {url}")
     return exported_row(processed)

@@ -1,6 +1,7 @@
 """The ``hanweb`` spider: home page -> column pages -> jpage list pages -> release pages.
 
-Release pages are leaves: nothing is followed from them. Hit counters are never requested.
+Release pages are leaves: no page is followed from them, only their attachments (``spiders.attachments``) and
+page requisites (``spiders.requisites``) are fetched, to be archived. Hit counters are never requested.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import scrapy
 from scrapy.http import Response
 
 from archives.capture import warc_pointer_for
+from crawler.asset_scope import AssetScope, parse_asset_hosts
 from crawler.items import ReleaseItem
 from pipelines import EXTRACTOR_VERSION
+from spiders.attachments import AttachmentConfig, AttachmentTracker
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import (
     article_ids,
@@ -24,6 +27,7 @@ from spiders.hanweb_lists import (
     parse_dataproxy,
 )
 from spiders.release_page import parse_release_page
+from spiders.requisites import RequisiteFinder
 
 #: Release pages are fetched before more list pages, so the queue holds at most a few list pages' releases.
 RELEASE_PRIORITY = 10
@@ -34,6 +38,8 @@ class HanwebSpider(scrapy.Spider):
     """Walks a Hanweb portal's columns and archives every release page once."""
 
     name = "hanweb"
+    attachments: AttachmentTracker
+    requisites: RequisiteFinder
 
     def __init__(self, start_url: str | None = None, portal: str = "demo", allowed_hosts: str | None = None,
                  **kwargs: Any) -> None:
@@ -47,6 +53,20 @@ class HanwebSpider(scrapy.Spider):
         self.allowed_domains = hosts or sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""})
         #: Column id -> name, learned from the column pages (a few dozen per portal).
         self.column_names: dict[str, str] = {}
+        #: Hashes of (column, record URLs) of the list pages seen, to notice a server that ignores paging.
+        self._list_page_keys: set[int] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HanwebSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        scope = AssetScope(spider.allowed_domains, parse_asset_hosts(settings.get("PORTAL_ASSET_HOSTS")))
+        spider.attachments = AttachmentTracker(crawler, AttachmentConfig.from_settings(settings), scope,
+                                               spider.parse_attachment, spider.attachment_failed)
+        spider.requisites = RequisiteFinder(crawler, settings.getbool("REQUISITES_ENABLED"),
+                                            settings.getint("REQUISITES_MAX_SIZE"), scope,
+                                            spider.parse_requisite, spider.requisite_failed)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
@@ -98,8 +118,20 @@ class HanwebSpider(scrapy.Spider):
         records, _total = parse_dataproxy(response.body, base)
         if not records:
             self.crawler.stats.inc_value("lists/empty_dataproxy_pages")
+        elif self._repeats_a_list_page(response.meta.get("column_id"), records):
+            self.crawler.stats.inc_value("lists/pagination_anomaly")
+            self.logger.warning("pagination_anomaly: %s lists the same records as an earlier page of its column",
+                                response.url)
         yield from self._release_requests(records, response.meta.get("column_id"),
                                           response.meta.get("column_name"))
+
+    def _repeats_a_list_page(self, column_id: str | None, records: list[Any]) -> bool:
+        """True when a column's list page names exactly the records of an earlier one (a server ignoring paging)."""
+        key = hash((column_id, tuple(record.url for record in records)))
+        if key in self._list_page_keys:
+            return True
+        self._list_page_keys.add(key)
+        return False
 
     def _column_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_column, priority=LIST_PRIORITY,
@@ -119,9 +151,25 @@ class HanwebSpider(scrapy.Spider):
 
     # -- release side ------------------------------------------------------------------------------------
 
-    def parse_release(self, response: Response) -> Iterator[ReleaseItem]:
-        """Turn one release page into a raw release item; the pipelines clean and normalize it."""
-        yield build_release_item(response, self.portal, self.column_names)
+    def parse_release(self, response: Response) -> Iterator[ReleaseItem | scrapy.Request]:
+        """Turn one release page into a raw release item, yielded once its attachments are archived or skipped."""
+        item = build_release_item(response, self.portal, self.column_names)
+        yield from self.requisites.requests(response)
+        yield from self.attachments.release(item)
+
+    # -- archive-only fetches: nothing is parsed from these responses -------------------------------------
+
+    def parse_attachment(self, response: Response) -> Iterator[ReleaseItem | scrapy.Request]:
+        yield from self.attachments.downloaded(response)
+
+    def attachment_failed(self, failure: Any) -> Iterator[ReleaseItem | scrapy.Request]:
+        yield from self.attachments.failed(failure)
+
+    def parse_requisite(self, response: Response) -> None:
+        self.requisites.downloaded(response)
+
+    def requisite_failed(self, failure: Any) -> None:
+        self.requisites.failed(failure)
 
 
 def build_release_item(response: Response, portal: str, column_names: Mapping[str, str],

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
+
+from spiders.html_parser import HTML_PARSER
 
 # ---- markers ----
 
@@ -129,11 +132,12 @@ _STOP_WORDS = (
     "Editor", "Font", "更新时间", "更新日期", "打开", "扫一扫",
 )  # fmt: skip
 _ALL_LABELS = sorted({*_LABELS, *_STOP_WORDS}, key=len, reverse=True)
-_LABEL_RE = re.compile(
-    r"(?<![A-Za-z])(?<!次)(?<!总)(?<!网站)(?<!本站)(?P<label>"
-    + "|".join(_spaced(lab) for lab in _ALL_LABELS)
-    + r")[ ]*(?P<colon>[:：])?"
-)
+_LABEL_GUARD = r"(?<![A-Za-z])(?<!次)(?<!总)(?<!网站)(?<!本站)"
+_LABEL_BODY = r"(?P<label>" + "|".join(_spaced(lab) for lab in _ALL_LABELS) + r")[ ]*(?P<colon>[:：])?"
+_LABEL_RE = re.compile(_LABEL_GUARD + _LABEL_BODY)
+# the same two parts apart, for `_guarded_matches`
+_LABEL_BODY_RE = re.compile(_LABEL_BODY)
+_LABEL_GUARD_RE = re.compile(_LABEL_GUARD)
 _LABEL_KEY = {re.sub(r"[ ]", "", lab): lab for lab in _ALL_LABELS}
 _VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
 _NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
@@ -150,10 +154,12 @@ _CUT_RE = re.compile(r"[【\[|｜]|[ ]{2,}|" + _LABEL_RE.pattern)
 _HITS_VALUE_RE = re.compile(r"\d[\d,，]*(?:\.\d+)?[ ]*[万千亿kKwW]?[ ]*次?")
 _SUFFIX_HITS_RE = re.compile(r"(?<![\d:：/.\-])(?:(?P<num>\d[\d,，]*)|(?P<script>\x00))?[ ]*次浏览")
 # a date directly before 来源 / 次浏览 / a count is part of a metadata line even without a date label
-_LINE_DATE_RE = re.compile(
-    "(?P<date>" + _DATE_CORE + _TIME + r")[ \x00]*"
-    r"(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作者|浏览|点击|阅读)"
-)
+_LINE_DATE_TAIL = r")[ \x00]*(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作者|浏览|点击|阅读)"
+_LINE_DATE_RE = re.compile("(?P<date>" + _DATE_CORE + _TIME + _LINE_DATE_TAIL)
+_NO_DIGIT_BEFORE = r"(?<!\d)"
+# `_LINE_DATE_RE` with its leading look-behind apart, for `_guarded_matches`
+_LINE_DATE_BODY_RE = re.compile("(?P<date>" + _DATE_CORE.removeprefix(_NO_DIGIT_BEFORE) + _TIME + _LINE_DATE_TAIL)
+_NO_DIGIT_BEFORE_RE = re.compile(_NO_DIGIT_BEFORE)
 _COUNTER_SCRIPT_RE = re.compile(r"articlehits|artcount|gethits|visitcount/hits", re.IGNORECASE)
 _EMPTY_VALUES = frozenset(("", "无", "-", "--", "—", "/", "暂无", "null", "None"))
 
@@ -221,12 +227,12 @@ def _parse(text: str) -> Any | None:
     if not text.strip():
         return None
     try:
-        return lxml_html.document_fromstring(text)
+        return lxml_html.document_fromstring(text, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         return None
     except UnicodeError:  # lone surrogates
         clean = text.encode("utf-8", "replace").decode("utf-8")
-        return lxml_html.document_fromstring(clean)
+        return lxml_html.document_fromstring(clean, parser=HTML_PARSER)
 
 
 def _tokens(el: Any) -> set[str]:
@@ -455,9 +461,25 @@ class _Fields:
         return (item[1], item[2]) if item else None
 
 
+def _guarded_matches(body: re.Pattern[str], guard: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``re.compile(guard.pattern + body.pattern).finditer(text)``, found several times faster.
+
+    ``guard`` is zero-width (look-behinds). Without it in front, ``body`` starts with literals and the regex
+    engine skips ahead by first character. A body match where the guard fails is no match of the whole pattern
+    there, and the search goes on from the next position, exactly as ``finditer`` does.
+    """
+    pos = 0
+    while (m := body.search(text, pos)) is not None:
+        if guard.match(text, m.start()) is None:
+            pos = m.start() + 1
+            continue
+        yield m
+        pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
 def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
     body_at = text.find("\x01")
-    for m in _LABEL_RE.finditer(text):
+    for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, text):
         label = _LABEL_KEY.get(m.group("label").replace(" ", ""))
         spec = _LABELS.get(label or "")
         if spec is None:
@@ -484,10 +506,10 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
             hm = _HITS_VALUE_RE.match(value)
             value = hm.group(0).strip() if hm else value
         fields.offer(field, key, value, scripted)
-    for m in _SUFFIX_HITS_RE.finditer(text):
+    for m in _SUFFIX_HITS_RE.finditer(text) if "次浏览" in text else ():
         after = 1 if 0 <= body_at < m.start() else 0
         fields.offer("hits", (tier * 2 + after, 3, m.start()), m.group("num") or "", bool(m.group("script")))
-    for m in _LINE_DATE_RE.finditer(text):
+    for m in _guarded_matches(_LINE_DATE_BODY_RE, _NO_DIGIT_BEFORE_RE, text):
         after = 1 if 0 <= body_at < m.start() else 0
         fields.offer("date", (tier * 2 + after, 7, m.start()), m.group("date").strip())
 

@@ -86,7 +86,7 @@ def e2e_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]
     with SimulatorProcess(releases=E2E_RELEASES, seed=7) as sim:
         proc = run_cli("crawl", "--start-url", sim.base_url, "--portal", "demo", "--out", str(out_dir),
                        "--delay", "0", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-                       "--set", "WARC_MAX_SIZE=20000000")
+                       "--set", "WARC_MAX_SIZE=20000000", "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1")
         sim_stats = sim.stats()
         truth = load_truth(E2E_RELEASES, 7, sim.base_url, tmp)
     rows = read_jsonl(out_dir / "releases.jsonl") if (out_dir / "releases.jsonl").exists() else []

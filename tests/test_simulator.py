@@ -22,6 +22,7 @@ import pytest
 
 from crawler.simulator.portal import COLUMNS, SEED_INDEX, SimulatedPortal
 from crawler.simulator.server import write_truth
+from crawler.simulator.templates import attachment_href
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASES = 200
@@ -322,7 +323,8 @@ def test_chinese_release_page_matches_truth(sim: Sim, portal: SimulatedPortal) -
         if r.index_no:
             assert f"索引号：</td><td>{r.index_no}</td>" in html and f"文号：</td><td>{r.doc_no}</td>" in html
         for url, name in r.attachments:
-            assert html.index(f'<a href="{url}" target="_blank">{name}</a>') > html.index(
+            href = attachment_href(url, f"127.0.0.2:{sim.port}")  # object-store files sit on the asset host
+            assert html.index(f'<a href="{href}" target="_blank">{name}</a>') > html.index(
                 "ZJEG_RSS.content.begin"
             )
         assert ("ZJEG_RSS.content.end" in html) == r.end_marker
@@ -480,14 +482,17 @@ def test_truth_cli_writes_jsonl(tmp_path: Path, sim: Sim, portal: SimulatedPorta
         timeout=60,
     )
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    asset_base = f"http://127.0.0.2:{sim.port}/"
     assert len(rows) == RELEASES
     for row in rows:
         assert set(row) == TRUTH_KEYS, set(row) ^ TRUTH_KEYS
         assert row["url"].startswith(sim.base) and set(row["column"]) == {"id", "name"}
         assert row["language"] in {"en", "zh"} and row["charset_used"] in {"utf-8", "gb18030"}
-        assert all(set(a) == {"url", "name"} and a["url"].startswith(sim.base) for a in row["attachments"])
+        assert all(set(a) == {"url", "name"} and a["url"].startswith((sim.base, asset_base))
+                   for a in row["attachments"])
     assert rows[SEED_INDEX]["title"] == SEED_TITLE
-    assert rows == list(portal.iter_truth(sim.base))
+    assert rows == list(portal.iter_truth(sim.base, asset_base))
+    assert any(a["url"].startswith(asset_base) for row in rows for a in row["attachments"])
     assert len({r["release_id"] for r in rows}) == RELEASES
 
 

@@ -8,6 +8,7 @@ Within a column, releases are listed newest first, i.e. by descending *i* (dates
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import random
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.simulator import prose
+from crawler.simulator.mutations import MutationFile, Mutations
 
 PORTAL = "demo"
 SITE_NAME = "杭州市滨江区人民政府"
@@ -30,6 +32,13 @@ OLD_PROXY = "/module/jpage/dataproxy.jsp"
 FIRST_DAY = dt.date(2014, 1, 1)
 LAST_DAY = dt.date(2024, 12, 31)
 GBK_ONLY_CHARS = "镕堃喆"
+#: Attachments under this path are served by the asset host (the provincial object store of Zhejiang portals);
+#: the rest through the CMS's download endpoint on the portal host.
+ASSET_ATTACH_PREFIX = "/jcms_files/jcms1/web1/site/attach/0/"
+DOWNFILE_PREFIX = "/module/download/downfile.jsp?classid=0&filename="
+#: Forms linked from many releases (one file each, fetched once by a good crawler).
+SHARED_ATTACHMENTS = ("政府信息公开申请表", "行政许可申请书", "投诉举报登记表")
+SHARED_EVERY = 6
 
 DATE_FORMS = ("ymd_hms", "ymd_hm", "ymd", "cn", "slash")
 CHARSETS = ("utf-8", "gbk-as-gb2312", "gbk-meta-only")
@@ -153,19 +162,59 @@ def attachment_filename(seed: int, index: int, k: int, ext: str) -> str:
     return hashlib.md5(f"{seed}:{index}:{k}".encode()).hexdigest() + "." + ext
 
 
+def is_asset_path(path: str) -> bool:
+    """True for the paths only the asset host serves."""
+    return path.startswith("/jcms_files/")
+
+
 _ART_PATH = re.compile(r"^/art/(\d{4})/(\d{1,2})/(\d{1,2})/art_(\d+)_(\d+)\.html$")
 
 
 class SimulatedPortal:
     """A portal of `releases` releases; every release is regenerated on demand from `seed` and its index."""
 
-    def __init__(self, releases: int, seed: int = 0) -> None:
+    def __init__(self, releases: int, seed: int = 0, mutations_file: str | None = None) -> None:
         if releases < 0:
             raise ValueError("releases must be >= 0")
-        self.releases = releases
+        self.base_releases = releases
         self.seed = seed
         self.columns = COLUMNS
         self._span_days = (LAST_DAY - FIRST_DAY).days
+        #: Changes between crawl runs (docs/simulator.md, "Recurring crawls"); `refresh()` re-reads the file.
+        self.mutation_file = MutationFile(mutations_file) if mutations_file else None
+        self.mutations = self.mutation_file.load() if self.mutation_file else Mutations()
+
+    # -- recurring-crawl mutations ---------------------------------------------------------------------------
+
+    @property
+    def releases(self) -> int:
+        """How many releases exist (the generated ones plus those a mutation file added)."""
+        return self.base_releases + self.mutations.add
+
+    def refresh(self) -> None:
+        """Re-read the mutation file if it changed (the server calls this once per request)."""
+        if self.mutation_file is not None:
+            self.mutations = self.mutation_file.load()
+
+    def is_deleted(self, article_id: int) -> bool:
+        return article_id in self.mutations.delete
+
+    def _mutated(self, release: Release) -> Release:
+        """Apply the hit-count epoch and a body change to a generated release."""
+        m = self.mutations
+        changes: dict = {}
+        if m.epoch and release.language == "zh" and release.hits is not None:
+            hits = release.hits + m.epoch * (1 + release.index % 5)
+            changes.update(hits=hits, hits_text=f"{hits:,}" if "," in release.hits_text else str(hits))
+        if release.article_id in m.change:
+            changes.update(paragraphs=(*release.paragraphs, m.change[release.article_id]),
+                           maketime=release.maketime + dt.timedelta(days=1))
+        return dataclasses.replace(release, **changes) if changes else release
+
+    def last_modified(self, release: Release) -> dt.datetime:
+        """The page's Last-Modified (UTC): its make time, later by an hour per epoch when it prints hits."""
+        moved = self.mutations.epoch if release.language == "zh" and release.hits is not None else 0
+        return (release.maketime - dt.timedelta(hours=8) + dt.timedelta(hours=moved)).replace(tzinfo=dt.UTC)
 
     # -- columns and listing -------------------------------------------------------------------------------
 
@@ -176,12 +225,19 @@ class SimulatedPortal:
         """How many releases the column holds."""
         c = COLUMNS.index(column)
         n = len(COLUMNS)
-        return 0 if c >= self.releases else (self.releases - c + n - 1) // n
+        total = 0 if c >= self.releases else (self.releases - c + n - 1) // n
+        if self.mutations.delete:
+            total -= sum(1 for aid in self.mutations.delete if 0 <= aid - AID_BASE < self.releases
+                         and (aid - AID_BASE) % n == c)
+        return total
 
     def column_indices(self, column: Column, start: int, stop: int) -> list[int]:
         """Release indices at list positions [start, stop) (0-based, newest first), clipped to the column."""
         c = COLUMNS.index(column)
         n = len(COLUMNS)
+        if self.mutations.delete:
+            listed = [i for i in range(c, self.releases, n)[::-1] if AID_BASE + i not in self.mutations.delete]
+            return listed[max(start, 0):max(stop, 0)]
         total = self.column_total(column)
         return [c + (total - 1 - k) * n for k in range(max(start, 0), min(stop, total))]
 
@@ -190,7 +246,10 @@ class SimulatedPortal:
     def _when(self, index: int, rng: random.Random) -> dt.datetime:
         if index == SEED_INDEX:
             return dt.datetime.strptime(SEED_DATE, "%Y-%m-%d %H:%M:%S")
-        day = FIRST_DAY + dt.timedelta(days=index * self._span_days // max(self.releases, 1))
+        if index >= self.base_releases:  # added by a mutation: newer than every generated release
+            day = LAST_DAY + dt.timedelta(days=index - self.base_releases + 1)
+        else:
+            day = FIRST_DAY + dt.timedelta(days=index * self._span_days // max(self.base_releases, 1))
         return dt.datetime(
             day.year, day.month, day.day, rng.randint(8, 18), rng.randrange(60), rng.randrange(60)
         )
@@ -234,7 +293,7 @@ class SimulatedPortal:
         transport = "plain" if seed_page else rng.choices(TRANSPORTS, weights=(50, 25, 25))[0]
         end_marker = seed_page or rng.random() < 0.85
         marker_variant = "upper" if seed_page else rng.choice(MARKER_VARIANTS)
-        return Release(
+        return self._mutated(Release(
             index=index,
             release_id=f"{PORTAL}:{aid}",
             column=column,
@@ -263,7 +322,7 @@ class SimulatedPortal:
             indent="none" if column.language == "en" else rng.choice(("ideographic", "nbsp")),
             image=column.language == "zh" and rng.random() < 0.2,
             maketime=when + dt.timedelta(days=rng.randint(3, 900), seconds=rng.randrange(86400)),
-        )
+        ))
 
     @staticmethod
     def _hits(rng: random.Random) -> tuple[int | None, str]:
@@ -275,15 +334,19 @@ class SimulatedPortal:
         return hits, str(hits)
 
     def _attachments(self, rng: random.Random, index: int) -> tuple[tuple[str, str], ...]:
-        if rng.random() >= 0.25:
-            return ()
         out = []
-        for k in range(rng.randint(1, 2)):
-            ext = rng.choice(("pdf", "pdf", "doc", "xls"))
-            name = f"附件{k + 1}：{rng.choice(prose.TOPICS_ZH).strip('“”')}工作方案.{ext}"
-            filename = attachment_filename(self.seed, index, k, ext)
-            url = f"/module/download/downfile.jsp?classid=0&filename={filename}"
-            out.append((url, name))
+        if rng.random() < 0.25:
+            for k in range(rng.randint(1, 2)):
+                ext = rng.choice(("pdf", "pdf", "doc", "xls"))
+                name = f"附件{k + 1}：{rng.choice(prose.TOPICS_ZH).strip('“”')}工作方案.{ext}"
+                filename = attachment_filename(self.seed, index, k, ext)
+                # decided from the file name, not the generator, so the rest of the release stays as it was
+                on_asset_host = int(filename[0], 16) < 6
+                out.append(((ASSET_ATTACH_PREFIX if on_asset_host else DOWNFILE_PREFIX) + filename, name))
+        if index % SHARED_EVERY == 0:
+            k = index // SHARED_EVERY % len(SHARED_ATTACHMENTS)
+            filename = hashlib.md5(f"{self.seed}:shared:{k}".encode()).hexdigest() + ".doc"
+            out.append((DOWNFILE_PREFIX + filename, f"附件：{SHARED_ATTACHMENTS[k]}.doc"))
         return tuple(out)
 
     def find(self, path: str) -> Release | None:
@@ -292,17 +355,18 @@ class SimulatedPortal:
         if not m:
             return None
         index = int(m.group(5)) - AID_BASE
-        if not 0 <= index < self.releases:
+        if not 0 <= index < self.releases or self.is_deleted(AID_BASE + index):
             return None
         release = self.release(index)
         return release if release.path == path else None
 
     # -- truth ---------------------------------------------------------------------------------------------
 
-    def truth(self, index: int, base_url: str = "http://127.0.0.1:8000") -> dict:
-        """The true fields of release `index` (see docs/simulator.md)."""
+    def truth(self, index: int, base_url: str = "http://127.0.0.1:8000", asset_base_url: str | None = None) -> dict:
+        """The true fields of release `index` (see docs/simulator.md); asset-host files under `asset_base_url`."""
         r = self.release(index)
         base = base_url.rstrip("/")
+        asset_base = (asset_base_url or base_url).rstrip("/")
         return {
             "release_id": r.release_id,
             "url": base + r.path,
@@ -317,10 +381,12 @@ class SimulatedPortal:
             "body_text": r.body_text,
             "language": r.language,
             "charset_used": r.charset_used,
-            "attachments": [{"url": base + url, "name": name} for url, name in r.attachments],
+            "attachments": [{"url": (asset_base if is_asset_path(url) else base) + url, "name": name}
+                            for url, name in r.attachments],
         }
 
-    def iter_truth(self, base_url: str = "http://127.0.0.1:8000") -> Iterator[dict]:
+    def iter_truth(self, base_url: str = "http://127.0.0.1:8000", asset_base_url: str | None = None
+                   ) -> Iterator[dict]:
         """Truth for every release, one at a time (a generator: nothing accumulates)."""
         for index in range(self.releases):
-            yield self.truth(index, base_url)
+            yield self.truth(index, base_url, asset_base_url)

@@ -22,6 +22,7 @@ from crawler.simulator.portal import (
     Column,
     Release,
     SimulatedPortal,
+    is_asset_path,
 )
 
 HIDDEN_LINK = "<a href='http://www.hanweb.com' style='display:none'>Produced By 大汉网络 大汉版通发布系统</a>"
@@ -785,8 +786,18 @@ def _prev_next(portal: SimulatedPortal, release: Release) -> str:
     return "".join(out)
 
 
-def release_page(portal: SimulatedPortal, release: Release, host: str) -> str:
-    """A release page (English template after the seed page, or the Chinese template)."""
+def attachment_href(url: str, asset_host: str) -> str:
+    """How a release page links an attachment: absolute on the asset host, else root-relative as stored."""
+    return f"http://{asset_host}{url}" if is_asset_path(url) else url
+
+
+def release_page(portal: SimulatedPortal, release: Release, host: str, asset_host: str | None = None) -> str:
+    """A release page (English template after the seed page, or the Chinese template).
+
+    `asset_host` (host:port of the object store) serves the page's shared share.js and some attachments; without
+    one they come from `host`.
+    """
+    asset_host = asset_host or host
     zh = release.language == "zh"
     site = SITE_NAME if zh else SITE_NAME_EN
     page_title = (
@@ -821,6 +832,7 @@ def release_page(portal: SimulatedPortal, release: Release, host: str) -> str:
             metas,
         ),
         "<body>\r\n",
+        f'<script src="http://{asset_host}/jcms_files/jcms1/web1/site/script/1/share.js"></script>\r\n',
         _nav(release.language),
         _position(zh, column_href(release.column), release.column.name, "正文" if zh else "Text"),
         '<div class="article">\r\n',
@@ -839,7 +851,8 @@ def release_page(portal: SimulatedPortal, release: Release, host: str) -> str:
     if release.attachments:
         parts.append('<div class="fujian"><span>相关附件：</span><ul>')
         parts += [
-            f'<li><a href="{url}" target="_blank">{esc(name)}</a></li>' for url, name in release.attachments
+            f'<li><a href="{attachment_href(url, asset_host)}" target="_blank">{esc(name)}</a></li>'
+            for url, name in release.attachments
         ]
         parts.append("</ul></div>\r\n")
     share = "分享到：" if zh else "Share: "
