@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # Benchmarks (docs/benchmarks.md): trafilatura, htmldate and py-spy from the `bench` extra, GNU wget from apt.
-# Separate from `make test`; takes about 15-25 minutes (the 50,000-release crawl is most of it).
+# Separate from `make test`; about 15 minutes on 2 cores (over half of it the 50,000-release crawl).
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
 	$(PIP) install -e '.[test,bench]'
