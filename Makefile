@@ -45,6 +45,7 @@ bench: $(BENCH_STAMP)
 	command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget) \
 		|| sudo sh -c 'apt-get update -qq && apt-get install -y -qq wget'
 	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python benchmarks/recurring_bench.py --releases 2000
 
 clean:
 	rm -rf output .pytest_cache
