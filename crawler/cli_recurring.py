@@ -63,6 +63,8 @@ def prepare_crawl(args: argparse.Namespace, extra: dict[str, Any]) -> dict[str, 
                     "RECURRING_REFRESH_WINDOW_DAYS": portal.refresh_window.total_seconds() / 86400}
         if portal.asset_hosts:
             settings["PORTAL_ASSET_HOSTS"] = list(portal.asset_hosts)
+        if portal.allowed_ips:
+            settings["ARCHIVER_ALLOWED_IPS"] = list(portal.allowed_ips)
         extra = {**settings, **extra}
     if getattr(args, "state", None):
         extra["STATE_PATH"] = args.state

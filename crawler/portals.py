@@ -45,6 +45,8 @@ class Portal:
     concurrency: int
     refresh_window: timedelta
     enabled: bool
+    #: Non-public addresses this portal may be reached at (ARCHIVER_ALLOWED_IPS entries); empty for real portals.
+    allowed_ips: tuple[str, ...] = ()
 
     @property
     def spider(self) -> str:
@@ -90,7 +92,7 @@ def _number(minimum: float) -> Callable[[Any], bool]:
 
 
 KEYS = ("name", "start_urls", "allowed_hosts", "asset_hosts", "cms", "language", "schedule", "delay",
-        "concurrency", "refresh_window", "enabled")
+        "concurrency", "refresh_window", "enabled", "allowed_ips")
 
 
 def parse_portal(portal_id: str, raw: Any, source: str = "portals.toml") -> Portal:
@@ -131,8 +133,22 @@ def parse_portal(portal_id: str, raw: Any, source: str = "portals.toml") -> Port
     except ScheduleError:
         raise entry.error("refresh_window", "a duration such as 30d or 12h", window_text) from None
     enabled = entry.get("enabled", "true or false", lambda v: isinstance(v, bool), True)
+    allowed_ips = entry.get("allowed_ips", "a list of IP addresses, networks (10.0.0.0/8) or address:port entries",
+                            _str_list(_is_ip_entry), [])
     return Portal(portal_id, name.strip(), tuple(start_urls), tuple(allowed), tuple(assets), cms, language,
-                  schedule, delay, concurrency, window, enabled)
+                  schedule, delay, concurrency, window, enabled, tuple(allowed_ips))
+
+
+def _is_ip_entry(value: Any) -> bool:
+    from crawler.ip_policy import IpPolicy, IpPolicyError
+
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        IpPolicy([value])
+    except IpPolicyError:
+        return False
+    return True
 
 
 def load_registry(path: str | Path) -> dict[str, Portal]:

@@ -31,6 +31,7 @@ def test_the_shipped_registry_has_the_demo_portal() -> None:
     assert demo.start_urls == ("http://127.0.0.1:8000/",)
     assert demo.spider == "hanweb" and demo.enabled
     assert demo.schedule.interval is not None and demo.refresh_window.days == 30
+    assert demo.allowed_ips == ("127.0.0.1:8000", "127.0.0.2:8000") and demo.asset_hosts == ("127.0.0.2",)
 
 
 def test_every_key_is_read(tmp_path: Path) -> None:
@@ -65,6 +66,8 @@ def test_defaults_fill_optional_keys(tmp_path: Path) -> None:
     ('enabled = false', 'enabled = "no"', "key 'enabled': expected true or false"),
     ('enabled = false', 'enabeld = false', "unknown key 'enabeld'"),
     ('language = "zh"', 'language = "fr"', "key 'language': expected one of zh, en"),
+    ('enabled = false', 'enabled = false\nallowed_ips = ["10.0.0.0/8", "localhost:80"]',
+     "key 'allowed_ips': expected a list of IP addresses, networks (10.0.0.0/8) or address:port entries"),
 ])
 def test_a_malformed_entry_names_the_portal_the_key_and_what_is_expected(
         tmp_path: Path, replace: str, by: str, message: str) -> None:
