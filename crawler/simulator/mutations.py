@@ -7,7 +7,8 @@
      "add": 5,                         # 5 new releases on top of their columns (dated after the others)
      "change": {"2410003": "text"},    # article id -> a paragraph appended to that release's body
      "delete": [2410010],              # article ids taken down: gone from the lists, the page answers 404
-     "gone_status": 404}               # or 410
+     "gone_status": 404,               # or 410
+     "validators": false}              # no ETag/Last-Modified and conditional requests ignored (a plain server)
 
 A missing file means no mutations. A file that is not such a JSON object is an error, answered with 500 by
 the server (so a broken test fixture is never mistaken for an unchanged portal).
@@ -35,12 +36,13 @@ class Mutations:
     change: dict[int, str] = field(default_factory=dict)
     delete: frozenset[int] = frozenset()
     gone_status: int = 404
+    validators: bool = True
 
     @classmethod
     def from_json(cls, data: Any, source: str = "mutations") -> Mutations:
         if not isinstance(data, dict):
             raise MutationError(f"{source}: expected a JSON object")
-        unknown = set(data) - {"epoch", "add", "change", "delete", "gone_status"}
+        unknown = set(data) - {"epoch", "add", "change", "delete", "gone_status", "validators"}
         if unknown:
             raise MutationError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
         try:
@@ -48,11 +50,14 @@ class Mutations:
             change = {int(k): str(v) for k, v in dict(data.get("change", {})).items()}
             delete = frozenset(int(a) for a in data.get("delete", []))
             gone = int(data.get("gone_status", 404))
+            validators = data.get("validators", True)
         except (TypeError, ValueError) as exc:
             raise MutationError(f"{source}: {exc}") from exc
         if epoch < 0 or add < 0 or gone not in (404, 410):
             raise MutationError(f"{source}: epoch and add must be >= 0 and gone_status 404 or 410")
-        return cls(epoch, add, change, delete, gone)
+        if not isinstance(validators, bool):
+            raise MutationError(f"{source}: validators must be true or false")
+        return cls(epoch, add, change, delete, gone, validators)
 
 
 class MutationFile:

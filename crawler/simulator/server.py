@@ -345,8 +345,11 @@ class PortalResource(resource.Resource):
     def _not_modified(self, request: server.Request, release: Release, body: bytes) -> bool:
         """Set ETag and Last-Modified; answer 304 (True) when the request's validators match.
 
-        If-None-Match wins over If-Modified-Since when both are sent (RFC 9110, 13.2.2).
+        If-None-Match wins over If-Modified-Since when both are sent (RFC 9110, 13.2.2). With the mutation
+        ``"validators": false`` the server behaves like one without validators: no headers, always 200.
         """
+        if not self.portal.mutations.validators:
+            return False
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         modified = self.portal.last_modified(release)
         request.setHeader(b"etag", etag.encode())
