@@ -10,7 +10,13 @@ Removed from the body container:
   ``字体：【大中小】`` / ``字号：大中小`` bars, 分享到 share bars, 上一篇/下一篇,
   扫一扫在手机打开当前页, 责任编辑, 网站地图, 主办单位 footer lines,
   ICP/公安备案/网站标识码 lines, and metadata lines (``ReleaseDate … ArticleHits``,
-  发布日期 … 浏览次数) that leaked into the container.
+  发布日期 … 浏览次数) that leaked into the container;
+- 相关链接 / 相关文章 / 相关阅读 … blocks: a heading with the link lists after it, or one block that is the
+  heading plus mostly link text.
+
+In ``body_text`` a table row of two or more cells is one block, its cells joined by a space, even when the
+cells hold ``<p>``/``<div>`` (Word-pasted tables); a cell holding long multi-paragraph text is page layout
+and keeps its paragraphs.
 
 Attachment links and images are kept.
 """
@@ -132,6 +138,45 @@ def _strip_noise(root: Any) -> None:
             _remove(el)
 
 
+_RELATED_HEAD_RE = re.compile(
+    r"^[ 【\[［]*(?:相关链接|相关文章|相关阅读|相关新闻|相关信息|相关稿件|相关文件|相关政策|相关解读|延伸阅读|推荐阅读|"
+    r"热点推荐|热门文章|猜你喜欢|Related (?:Links|Articles|News))[ 】\]］]*[:：]?",
+    re.IGNORECASE,
+)
+_LIST_NOISE_RE = re.compile(r"[\d\s\-/.:：年月日()（）\[\]【】|·•>›»]+")
+_RELATED_HEAD_MAX = 14
+
+
+def _link_dominated(el: Any, skip: int = 0) -> bool:
+    """Is the element's text (after ``skip`` characters, dates and bullets dropped) mostly link text?"""
+    text = _LIST_NOISE_RE.sub("", _norm(el.text_content())[skip:])
+    if not text:
+        return True
+    links = sum(len(_LIST_NOISE_RE.sub("", a.text_content())) for a in el.iter("a") if a.get("href"))
+    return links > 0 and links >= 0.6 * len(text)
+
+
+def _drop_related_lists(root: Any) -> None:
+    """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body."""
+    for el in list(root.iter(*_LINE_TAGS)):
+        if el.getparent() is None or el is root:
+            continue
+        text = _norm(el.text_content())
+        head = _RELATED_HEAD_RE.match(text)
+        if head is None or _has_attachment(el):
+            continue
+        if len(text) <= _RELATED_HEAD_MAX and head.end() >= len(text) - 1:
+            # a heading of its own: it and the link lists right after it go
+            sibling = el.getnext()
+            while sibling is not None and isinstance(sibling.tag, str) and _link_dominated(sibling):
+                nxt = sibling.getnext()
+                _remove(sibling)
+                sibling = nxt
+            _remove(el)
+        elif _link_dominated(el, head.end()):
+            _remove(el)
+
+
 def _drop_boilerplate_blocks(el: Any) -> None:
     """Top-down: drop every element whose whole text is boilerplate, else look inside it."""
     for child in list(el):
@@ -184,6 +229,7 @@ def clean_body_tree(body_html: str) -> Any:
     """Parse a body fragment and strip boilerplate; returns the wrapping ``<div>`` element."""
     root = _parse_fragment(body_html)
     _strip_noise(root)
+    _drop_related_lists(root)
     _drop_boilerplate_blocks(root)
     _drop_boilerplate_lines(root)
     return root
@@ -204,12 +250,31 @@ def clean_body_html(body_html: str) -> str:
     return _inner_html(clean_body_tree(body_html))
 
 
+_LAYOUT_CELL_TEXT = 300  # a cell holding this much text in several paragraphs is page layout, not data
+
+
+def _is_data_row(tr: Any) -> bool:
+    """A table row of two or more cells that is not page layout: rendered as one block, cells joined."""
+    cells = [c for c in tr if isinstance(c.tag, str) and c.tag in _CELL_TAGS]
+    if len(cells) < 2:
+        return False
+    for cell in cells:
+        if sum(1 for _ in cell.iter("p", "div", "br")) >= 3 and len(cell.text_content()) > _LAYOUT_CELL_TEXT:
+            return False
+    return True
+
+
 def _walk(el: Any, out: list[str]) -> None:
     for child in el:
         tag = child.tag
         if isinstance(tag, str) and tag not in ("script", "style", "noscript", "template"):
             if tag == "br":
                 out.append(_BLOCK_SEP)
+            elif tag == "tr" and _is_data_row(child):
+                # Word-pasted tables wrap every cell in <p>/<div>: the row stays one block, cells joined by a space
+                row: list[str] = []
+                _walk(child, row)
+                out.extend((_BLOCK_SEP, "".join(row).replace(_BLOCK_SEP, " "), _BLOCK_SEP))
             elif tag in _CELL_TAGS:
                 out.append(" ")
                 if child.text:

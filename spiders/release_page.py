@@ -10,11 +10,13 @@ How each field is found:
   ``<!--ZJEG_RSS.content.begin-->``, ``<META name=ContentStart>``, any case and quoting), sliced between
   the begin and end markers (to the end of the container when the end marker is missing); without
   markers ``#zoom``, ``.TRS_Editor``, ``<UCAPCONTENT>``, article/content class or id fallbacks, and last
-  the largest block of paragraph text.
+  the largest block of paragraph text (an info line of two or more labelled fields never counts as text).
 - labelled metadata (发布日期, 来源, 浏览次数, 索引号, 文号, ``ReleaseDate:``, ``ArticleHits:`` …):
   searched in a linear rendering of the page outside the body container first (before the body wins
   over after), then inside it. Scripts and iframes render as ``\\x00``, so a count drawn by a script
-  shows as such.
+  shows as such. Labels inside list items that link other pages (related/latest lists) are ignored, so
+  are hit counts in site footers (site-wide counters), and inside the body a label glued to a longer
+  word (``采购公告发布日期``) or a label-less ``点击阅读``/``浏览`` word.
 - release date: labelled line, then a PubDate-like meta (never createDate or Maketime), then the
   ``/art/Y/M/D/`` (or TRS ``/tYYYYMMDD_``) URL path.
 - title: ArticleTitle meta, the ``<$[标题名称]>`` marker, a visible title element, then ``<title>``.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -70,8 +73,12 @@ _BLOCK_TAGS = frozenset(
 _CELL_TAGS = frozenset(("td", "th"))
 _OPAQUE_TAGS = frozenset(("script", "iframe"))  # rendered as \x00: "something drawn here by a script"
 _SKIP_TAGS = frozenset(("style", "noscript", "head", "select", "textarea", "template"))
-_WS_TABLE = str.maketrans(dict.fromkeys("\n\r\t\xa0\u3000\x00\x01", " "))
+_WS_TABLE = str.maketrans(dict.fromkeys("\n\r\t\xa0\u3000\x00\x01\x02\x03", " "))
 _BODY_MARK = "\n\x01\n"
+_FOOTER_MARK = "\n\x02\n"  # around site footers: a count there is a site-wide counter, never the article's
+_ITEM_MARK = "\n\x03\n"  # around list items linking other pages (related/latest lists): no metadata of this page
+_ITEM_LINK_MIN = 8  # a link this long in an <li> is a title link
+_FOOTER_RE = re.compile(r"(?:foot|bottom|copyright|banquan)(?:er)?(?:$|[_-])")
 
 # ---- labels ----
 
@@ -139,8 +146,8 @@ _LABEL_RE = re.compile(_LABEL_GUARD + _LABEL_BODY)
 _LABEL_BODY_RE = re.compile(_LABEL_BODY)
 _LABEL_GUARD_RE = re.compile(_LABEL_GUARD)
 _LABEL_KEY = {re.sub(r"[ ]", "", lab): lab for lab in _ALL_LABELS}
-_VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
-_NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01]*))")
+_VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
+_NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
 _DATE_CORE = (
     r"(?<!\d)(?:19|20)\d{2}[ ]*"
     r"(?:[-/.][ ]*\d{1,2}[ ]*[-/.][ ]*\d{1,2}(?!\d)|年[ ]*\d{1,2}[ ]*月[ ]*\d{1,2}[ ]*日?)"
@@ -336,11 +343,26 @@ def _text_len(el: Any) -> int:
     return len(collapse_ws(text)) - links
 
 
+_META_TEXT_MAX = 300
+
+
+def _is_meta_text(text: str) -> bool:
+    """A short text holding two or more labelled metadata fields (发布时间：… 来源：… 索引号：…): an info line."""
+    if len(text) > _META_TEXT_MAX:
+        return False
+    fields = set()
+    for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, text):
+        spec = _LABELS.get(_LABEL_KEY.get(m.group("label").replace(" ", ""), ""))
+        if spec is not None and m.group("colon"):
+            fields.add(spec[0])
+    return len(fields) >= 2
+
+
 def _largest_block(scan: _Scan) -> Any:
     scores: dict[Any, int] = {}
     for p in scan.paragraphs:
         parent = p.getparent()
-        if parent is not None:
+        if parent is not None and not _is_meta_text(collapse_ws(p.text_content())):
             scores[parent] = scores.get(parent, 0) + _text_len(p)
     if scores:
         best = max(scores, key=scores.__getitem__)
@@ -350,7 +372,7 @@ def _largest_block(scan: _Scan) -> Any:
     for el in scan.body.iter("div", "td") if scan.body is not None else ():
         direct = len((el.text or "").strip()) + sum(len((c.tail or "").strip()) for c in el)
         direct += sum(len(c.text_content()) for c in el if c.tag in ("br", "span", "font", "strong", "b"))
-        if direct > best_len:
+        if direct > best_len and not _is_meta_text(collapse_ws(el.text_content())):
             best_el, best_len = el, direct
     return best_el
 
@@ -389,7 +411,22 @@ def _contains(outer: Any, inner: Any) -> bool:
 # ---- text ----
 
 
-def _walk(el: Any, out: list[str], skip: Any) -> None:
+def _is_footer(el: Any, skip: Any) -> bool:
+    if el.get("id") is None and el.get("class") is None:
+        return False
+    return any(_FOOTER_RE.match(t) for t in _tokens(el)) and (skip is None or not _contains(el, skip))
+
+
+def _is_link_item(el: Any, skip: Any) -> bool:
+    if (el.text or "").strip().endswith((":", "：")):
+        return False  # <li>来源：<a>…</a></li> is this page's info line
+    for a in el.iter("a"):
+        if a.get("href") and len(a.text_content().strip()) >= _ITEM_LINK_MIN:
+            return skip is None or not _contains(el, skip)
+    return False
+
+
+def _walk(el: Any, out: list[str], skip: Any, in_mark: bool = False) -> None:
     for child in el:
         tag = child.tag
         if isinstance(tag, str):
@@ -399,13 +436,17 @@ def _walk(el: Any, out: list[str], skip: Any) -> None:
                 out.append("\x00")
             elif tag not in _SKIP_TAGS:
                 sep = "\t" if tag in _CELL_TAGS else "\n" if tag in _BLOCK_TAGS else ""
-                if sep:
-                    out.append(sep)
+                mark = ""
+                if not in_mark and sep == "\n":
+                    if _is_footer(child, skip):
+                        mark = _FOOTER_MARK
+                    elif tag == "li" and _is_link_item(child, skip):
+                        mark = _ITEM_MARK
+                out.append(mark or sep)
                 if child.text:
                     out.append(child.text.translate(_WS_TABLE))
-                _walk(child, out, skip)
-                if sep:
-                    out.append(sep)
+                _walk(child, out, skip, in_mark or bool(mark))
+                out.append(mark or sep)
         if child.tail:
             out.append(child.tail.translate(_WS_TABLE))
 
@@ -477,8 +518,19 @@ def _guarded_matches(body: re.Pattern[str], guard: re.Pattern[str], text: str) -
         pos = m.end() if m.end() > m.start() else m.end() + 1
 
 
+def _in_spans(pos: int, marks: list[int]) -> bool:
+    """Is ``pos`` between an odd and an even mark (inside a marked region)?"""
+    return bool(marks) and bisect_right(marks, pos) % 2 == 1
+
+
+def _marks(text: str, ch: str) -> list[int]:
+    return [m.start() for m in re.finditer(ch, text)] if ch in text else []
+
+
 def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
     body_at = text.find("\x01")
+    footer_marks = _marks(text, "\x02")
+    item_marks = _marks(text, "\x03")
     for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, text):
         label = _LABEL_KEY.get(m.group("label").replace(" ", ""))
         spec = _LABELS.get(label or "")
@@ -491,9 +543,19 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
         ):
             continue
         field, rank = spec
-        after = 1 if 0 <= body_at < m.start() else 0
-        key = (tier * 2 + after, rank, m.start())
+        start = m.start()
+        if _in_spans(start, item_marks):
+            continue  # 发布时间 of another page, in a related/latest list
+        if tier and start and "\u3400" <= text[start - 1] <= "\u9fff" and text[max(0, start - 2) : start] != "信息":
+            # inside the body, 发布日期 in 采购公告发布日期 is a date of something else, not a metadata label
+            continue
+        after = 1 if 0 <= body_at < start else 0
+        key = (tier * 2 + after, rank, start)
         value, scripted = _value_after(text, end)
+        if field == "hits" and not scripted and not m.group("colon") and not _HITS_VALUE_RE.match(value):
+            continue  # 点击阅读 / 浏览 as plain words, not a count label
+        if field == "hits" and _in_spans(start, footer_marks):
+            continue  # a site-wide counter in the page footer
         if field in ("date", "source"):
             dm = _DATE_RE.match(value)
             if dm is not None:
@@ -507,9 +569,13 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
             value = hm.group(0).strip() if hm else value
         fields.offer(field, key, value, scripted)
     for m in _SUFFIX_HITS_RE.finditer(text) if "次浏览" in text else ():
+        if _in_spans(m.start(), footer_marks):
+            continue
         after = 1 if 0 <= body_at < m.start() else 0
         fields.offer("hits", (tier * 2 + after, 3, m.start()), m.group("num") or "", bool(m.group("script")))
     for m in _guarded_matches(_LINE_DATE_BODY_RE, _NO_DIGIT_BEFORE_RE, text):
+        if _in_spans(m.start(), item_marks):
+            continue
         after = 1 if 0 <= body_at < m.start() else 0
         fields.offer("date", (tier * 2 + after, 7, m.start()), m.group("date").strip())
 

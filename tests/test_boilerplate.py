@@ -101,3 +101,35 @@ def test_pipeline_without_body() -> None:
     item = {"body_html": "<div>【打印本页】【关闭窗口】</div>", "body_text": None}
     BoilerplatePipeline().process_item(item)
     assert (item["body_html"], item["body_text"]) == (None, None)  # nothing left: null, never ""
+
+
+def test_word_table_row_is_one_block_even_with_paragraphs_in_cells() -> None:
+    # Word-pasted tables wrap each cell in <div><p>; a data row still renders as one block, cells joined
+    html = (
+        "<p>名单如下：</p><table><tbody>"
+        "<tr><td><div><p>编号</p></div></td><td><p>姓名</p></td><td><p>处理</p><p>结果</p></td></tr>"
+        "<tr><td><p>7</p></td><td><p>张三</p></td><td><p>警告<br>一次</p></td></tr>"
+        "</tbody></table><p>特此公告。</p>"
+    )
+    assert body_text_from_html(html) == "名单如下：\n\n编号 姓名 处理 结果\n\n7 张三 警告 一次\n\n特此公告。"
+
+
+def test_layout_table_cell_keeps_its_paragraphs() -> None:
+    long_para = "这是一段很长的正文内容，用于模拟排版表格中的正文。" * 6
+    html = (
+        "<table><tr><td><img src='/picture/0/1.jpg'></td>"
+        f"<td><p>{long_para}</p><p>{long_para}</p><p>第三段。</p></td></tr></table>"
+    )
+    assert body_text_from_html(html) == f"{long_para}\n\n{long_para}\n\n第三段。"
+
+
+def test_related_link_blocks_inside_body_removed() -> None:
+    html = (
+        "<p>正文第一段。</p><p>正文第二段，详见<a href='/art/2021/1/1/art_1_1.html'>附表说明</a>。</p>"
+        "<div class='xg'><h4>相关链接</h4><ul><li><a href='/art/2020/1/1/art_1_2.html'>往年同类工作回顾</a>"
+        "<span>2020-01-01</span></li><li><a href='/art/2019/1/1/art_1_3.html'>政策问答汇编</a></li></ul></div>"
+        "<p>【相关阅读】<a href='/art/2018/1/1/art_1_4.html'>一篇旧的报道标题</a></p>"
+        "<p>相关附件：<a href='/module/download/downfile.jsp?filename=a.pdf'>名单.pdf</a></p>"
+    )
+    text = body_text_from_html(clean_body_html(html))
+    assert text == "正文第一段。\n\n正文第二段，详见附表说明。\n\n相关附件：名单.pdf"

@@ -216,3 +216,57 @@ def test_speed_under_budget() -> None:
         parse_release_page(html, ART_URL)
     per_page_ms = (time.perf_counter() - start) / 20 * 1000
     assert per_page_ms < 15  # target is < 3 ms; generous bound for slow CI machines
+
+
+def _shell(inner: str, title: str = "某某县人民政府") -> str:
+    return f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>{inner}</body></html>"
+
+
+def test_compound_date_label_inside_body_is_not_the_release_date() -> None:
+    # no metadata line at all; the body mentions 招标公告发布日期 (another event's date): fall back to the URL path
+    html = _shell(
+        "<div id='zoom'><p>一、项目名称：道路养护服务</p><p>二、招标公告发布日期：2020年1月2日</p>"
+        "<p>三、中标人：某某公司</p><p>四、详情请<a href='/col/col9/index.html'>点击阅读</a></p></div>"
+    )
+    item = extract(html)
+    assert (item["release_raw"], item["release_source"]) == ("2016/2/5", "url_path")
+    assert item["hits_raw"] is None  # 点击阅读 is a link text, not a count label
+
+
+def test_info_line_div_is_not_taken_as_the_body() -> None:
+    # a body of br-separated lines (no <p>) and a longer info line above it
+    html = _shell(
+        "<div class='wrap'><div class='bt'>关于做好汛期值班的通知</div>"
+        "<div class='xx'>发布时间：2019年7月1日 08:00 信息来源：县应急管理局 点击数：<script>show()</script>"
+        "<br>索引号：11330300-2019-000123 文号：某应急〔2019〕5号</div>"
+        "<div class='zw'>各乡镇：<br>　　请落实值班制度。<br>　　特此通知。<br><br>某某县应急管理局</div></div>"
+    )
+    item = extract(html)
+    assert item["body_text"] == "各乡镇：\n\n请落实值班制度。\n\n特此通知。\n\n某某县应急管理局"
+    assert item["index_no"] == "11330300-2019-000123"
+    assert item["doc_no"] == "某应急〔2019〕5号"
+    assert item["release_datetime"] == "2019-07-01T08:00+08:00"
+
+
+def test_site_counter_in_footer_is_not_the_hit_count() -> None:
+    html = _shell(
+        "<div class='art'><h1>全区召开安全生产会议</h1><div class='info'>日期：2022-03-04 来源：区应急局</div>"
+        "<div id='zoom'><p>会议部署了近期安全生产工作。</p></div></div>"
+        "<div class='footer'>主办：某某区人民政府 访问量：987654 <span>本页浏览次数：5</span></div>"
+    )
+    item = extract(html)
+    assert (item["hits_raw"], item["hits"]) == (None, None)
+    assert item["source"] == "区应急局"
+
+
+def test_dates_and_sources_in_related_lists_are_ignored() -> None:
+    html = _shell(
+        "<div class='art'><h1>全区召开安全生产会议</h1>"
+        "<div id='zoom'><p>会议部署了近期安全生产工作。</p></div>"
+        "<div class='xgwz'><h3>相关文章</h3><ul>"
+        "<li><a href='/art/2015/1/1/art_1_7.html'>去年的安全生产会议报道</a> 发布时间：2015-01-01 来源：区政府办</li>"
+        "</ul></div></div>"
+    )
+    item = extract(html)
+    assert (item["release_raw"], item["release_source"]) == ("2016/2/5", "url_path")
+    assert item["source"] is None
