@@ -153,6 +153,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise CliError(f"cannot read page {path}: {exc.strerror}") from exc
     record = extract_page(body, args.url, portal=args.portal, content_type=args.content_type)
     print(json.dumps(record, ensure_ascii=False, indent=None if args.compact else 2))
+    from pipelines.validate import error_path, first_error
+
+    error = first_error(record)
+    if error is not None:
+        print(f"crawler extract: warning: the record does not validate at {error_path(error)}: {error.message}",
+              file=sys.stderr)
     return EXIT_OK
 
 

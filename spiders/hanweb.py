@@ -25,6 +25,7 @@ from spiders.hanweb_lists import (
     is_counter_url,
     parse_column_page,
     parse_dataproxy,
+    release_number,
 )
 from spiders.release_page import parse_release_page
 from spiders.requisites import RequisiteFinder
@@ -190,7 +191,7 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
     pointer = warc_pointer_for(response) if response.request is not None else None
     return ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
-        release_id=f"{portal}:{ids[1]}" if ids else None,
+        release_id=f"{portal}:{number}" if (number := release_number(response.url)) else None,
         portal=portal,
         url=response.url,
         column={"id": column_id, "name": column_names.get(column_id) if column_id else None},

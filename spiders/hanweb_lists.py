@@ -78,6 +78,26 @@ def article_ids(url: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+_TRS_DOC = re.compile(r"/t\d{8}_(\d+)\.s?html?$", re.IGNORECASE)
+_ID_PARAM = re.compile(r"(?:^|&)(?:articleid|article_id|artid|infoid|id)=(\d+)(?:&|$)", re.IGNORECASE)
+_TRAILING_NUMBER = re.compile(r"(\d{3,})(?:\.[a-z]+)?$", re.IGNORECASE)
+
+
+def release_number(url: str) -> str | None:
+    """The article id that names a release: Hanweb's ``art_C_A.html``, else a TRS ``tYYYYMMDD_N`` page, an
+    ``id=``-style query parameter, or the number ending the URL's last path segment."""
+    ids = article_ids(url)
+    if ids:
+        return ids[1]
+    parts = urlsplit(url)
+    for pattern, text in ((_TRS_DOC, parts.path), (_ID_PARAM, parts.query),
+                          (_TRAILING_NUMBER, parts.path.rsplit("/", 1)[-1])):
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
 def column_id_of(url: str) -> str | None:
     """The column id of a ``/col/colN/index.html`` URL, or None."""
     match = COLUMN_PATH.search(urlsplit(url).path)

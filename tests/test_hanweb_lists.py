@@ -122,3 +122,13 @@ def test_counters_and_article_ids() -> None:
     assert article_ids("http://www.hangzhou.gov.cn/art/2021/1/5/art_1054955_15683810.html") == (
         "1054955", "15683810")
     assert article_ids("http://x.gov.cn/col/col6864/index.html") is None
+
+
+def test_release_number_beyond_hanweb_urls() -> None:
+    from spiders.hanweb_lists import release_number
+
+    assert release_number("http://x.gov.cn/art/2018/3/2/art_6864_73843.html") == "73843"
+    assert release_number("https://www.mee.gov.cn/ywdt/hjywnews/202204/t20220417_974321.shtml") == "974321"
+    assert release_number("http://x.gov.cn/module/xxgk/view.jsp?infoid=5521&x=1") == "5521"
+    assert release_number("http://x.gov.cn/news/content_88213.html") == "88213"
+    assert release_number("http://x.gov.cn/news/index.html") is None
