@@ -1,4 +1,9 @@
-"""Validation of release records against ``schemas/release-v1.schema.json`` (JSON Schema draft 2020-12)."""
+"""Validation of release records against ``schemas/release-v1.schema.json`` (JSON Schema draft 2020-12).
+
+Two validators of the same schema: ``jsonschema-rs`` (compiled, ~4 µs a record) decides first, and only a record
+it rejects goes to ``jsonschema`` (~280 µs), which names the error; when ``jsonschema`` finds no error the record
+is valid. So ``jsonschema`` keeps the last word and the messages, and valid records take the fast path.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from scrapy.exceptions import DropItem
@@ -36,6 +42,20 @@ def release_validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@lru_cache(maxsize=1)
+def fast_release_validator() -> jsonschema_rs.Draft202012Validator:
+    """The same v1 schema compiled by ``jsonschema-rs``: a quick yes for valid records (no error messages)."""
+    return jsonschema_rs.Draft202012Validator(load_release_schema())
+
+
+def _fast_valid(record: dict[str, Any]) -> bool:
+    """True when ``jsonschema-rs`` accepts *record*; False (so ``jsonschema`` decides) when it rejects or fails."""
+    try:
+        return bool(fast_release_validator().is_valid(record))
+    except Exception:  # a value it cannot convert (e.g. an int beyond 64 bits): let jsonschema judge
+        return False
+
+
 def error_path(error: ValidationError) -> str:
     """A JSON-pointer-like path of a validation error (``/`` for the record itself)."""
     return "/" + "/".join(str(part) for part in error.absolute_path)
@@ -43,6 +63,8 @@ def error_path(error: ValidationError) -> str:
 
 def first_error(record: dict[str, Any]) -> ValidationError | None:
     """The most relevant validation error of a record, or None when it is valid."""
+    if _fast_valid(record):
+        return None
     return best_match(release_validator().iter_errors(record))
 
 
@@ -52,6 +74,7 @@ class SchemaValidationPipeline:
     def __init__(self, stats: StatsCollector | None = None) -> None:
         self.stats = stats
         self.validator = release_validator()
+        fast_release_validator()  # compile both at start-up, not on the first item
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SchemaValidationPipeline:
@@ -61,6 +84,8 @@ class SchemaValidationPipeline:
     def process_item(self, item: Any) -> Any:
         """Return the item when valid, else raise ``DropItem`` naming the first error's path."""
         record = exported_row(item)
+        if _fast_valid(record):
+            return item
         error = best_match(self.validator.iter_errors(record))
         if error is None:
             return item

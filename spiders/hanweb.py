@@ -27,7 +27,7 @@ from spiders.hanweb_lists import (
     parse_dataproxy,
     release_number,
 )
-from spiders.release_page import parse_release_page
+from spiders.release_page import parse_release_document
 from spiders.requisites import RequisiteFinder
 
 #: Release pages are fetched before more list pages, so the queue holds at most a few list pages' releases.
@@ -154,8 +154,10 @@ class HanwebSpider(scrapy.Spider):
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem | scrapy.Request]:
         """Turn one release page into a raw release item, yielded once its attachments are archived or skipped."""
-        item = build_release_item(response, self.portal, self.column_names)
-        yield from self.requisites.requests(response)
+        item, root = release_item_and_tree(response, self.portal, self.column_names)
+        requisites = list(self.requisites.requests(response, root))
+        del root  # the tree is not kept while this generator waits on the engine
+        yield from requisites
         yield from self.attachments.release(item)
 
     # -- archive-only fetches: nothing is parsed from these responses -------------------------------------
@@ -181,15 +183,21 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
     gives the same column as the live crawl; its name comes from that column's page when it was crawled.
     ``fetched_at`` is the WARC-Date of the response record (from the capture pointer when live).
     """
+    return release_item_and_tree(response, portal, column_names, fetched_at)[0]
+
+
+def release_item_and_tree(response: Response, portal: str, column_names: Mapping[str, str],
+                          fetched_at: str | None = None) -> tuple[ReleaseItem, Any]:
+    """`build_release_item` and the page's parsed lxml tree (None when it did not parse), for the requisites."""
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
-    raw = parse_release_page(decoded.text, response.url)
+    raw, root = parse_release_document(decoded.text, response.url)
     ids = article_ids(response.url)
     meta = response.meta if response.request is not None else {}
     column_id = ids[0] if ids else meta.get("column_id")
     title = raw["title"] or meta.get("list_title")
     pointer = warc_pointer_for(response) if response.request is not None else None
-    return ReleaseItem(
+    item = ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
         release_id=f"{portal}:{number}" if (number := release_number(response.url)) else None,
         portal=portal,
@@ -212,6 +220,7 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
         fetched_at=fetched_at or (pointer or {}).get("date"),
         warc=_public_pointer(pointer),
     )
+    return item, root
 
 
 def _public_pointer(pointer: dict[str, Any] | None) -> dict[str, Any] | None:

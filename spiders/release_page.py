@@ -242,6 +242,10 @@ def _parse(text: str) -> Any | None:
         return lxml_html.document_fromstring(clean, parser=HTML_PARSER)
 
 
+#: Elements with an id or class whose tokens `_Scan` reads (links, metas and <title> never need them).
+_ID_OR_CLASS_XPATH = "descendant-or-self::*[@id or @class][not(self::a or self::meta or self::title)]"
+
+
 def _tokens(el: Any) -> set[str]:
     out: set[str] = set()
     for attr in ("id", "class"):
@@ -269,43 +273,39 @@ class _Scan:
         self.links: list[Any] = []
         self.paragraphs: list[Any] = []
         self.body: Any = None
+        # Two passes that lxml filters in C, so Python only sees the nodes it looks at: the tags below (one
+        # pass, document order, so a begin comment and a ContentStart meta compete in page order), then the
+        # elements with an id or class (document order). Ranks keep title candidates in the order one pass gave.
         comment = etree.Comment
-        for node in root.iter():
+        for node in root.iter(comment, "meta", "a", "p", "title", "body", "ucapcontent", "ucaptitle", "h1"):
             tag = node.tag
             if tag is comment:
                 if self.begin is None and node.text and _BEGIN_COMMENT_RE.match(node.text):
                     self.begin = node
-                continue
-            if not isinstance(tag, str):
-                continue
-            if tag == "meta":
+            elif tag == "meta":
                 name = (node.get("name") or node.get("property") or "").strip().lower()
                 if name == "contentstart":
                     if self.begin is None:
                         self.begin = node
                 elif name and name not in self.metas:
                     self.metas[name] = node.get("content") or ""
-                continue
-            if tag == "a":
+            elif tag == "a":
                 if node.get("href"):
                     self.links.append(node)
-                continue
-            if tag == "p":
+            elif tag == "p":
                 self.paragraphs.append(node)
             elif tag == "title":
                 if self.title is None:
                     self.title = node.text_content()
-                continue
             elif tag == "body":
                 self.body = node
             elif tag == "ucapcontent":
                 self.ucap = self.ucap if self.ucap is not None else node
             elif tag == "ucaptitle":
                 self.title_els.append((0, node))
-            elif tag == "h1":
+            else:  # h1
                 self.title_els.append((3, node))
-            if node.get("id") is None and node.get("class") is None:
-                continue
+        for node in root.xpath(_ID_OR_CLASS_XPATH):
             toks = _tokens(node)
             if "zoom" in toks and self.zoom is None:
                 self.zoom = node
@@ -314,7 +314,7 @@ class _Scan:
             if toks & _CONTENT_KEYS:
                 self.content.append(node)
             if toks & _TITLE_KEYS or any(_TITLE_TOKEN_RE.search(t) for t in toks):
-                self.title_els.append((1 if tag != "a" else 2, node))
+                self.title_els.append((1, node))
 
 
 # ---- body ----
@@ -427,28 +427,38 @@ def _is_link_item(el: Any, skip: Any) -> bool:
 
 
 def _walk(el: Any, out: list[str], skip: Any, in_mark: bool = False) -> None:
+    # The hottest loop of the extraction: each lxml property is read once, leaves are not recursed into, and
+    # empty separators are not appended (the joined text is the same).
+    append = out.append
     for child in el:
         tag = child.tag
-        if isinstance(tag, str):
+        if tag.__class__ is str:  # elements (comments and PIs have a function as tag)
             if child is skip:
-                out.append(_BODY_MARK)
+                append(_BODY_MARK)
             elif tag in _OPAQUE_TAGS:
-                out.append("\x00")
+                append("\x00")
             elif tag not in _SKIP_TAGS:
-                sep = "\t" if tag in _CELL_TAGS else "\n" if tag in _BLOCK_TAGS else ""
-                mark = ""
-                if not in_mark and sep == "\n":
-                    if _is_footer(child, skip):
-                        mark = _FOOTER_MARK
-                    elif tag == "li" and _is_link_item(child, skip):
-                        mark = _ITEM_MARK
-                out.append(mark or sep)
-                if child.text:
-                    out.append(child.text.translate(_WS_TABLE))
-                _walk(child, out, skip, in_mark or bool(mark))
-                out.append(mark or sep)
-        if child.tail:
-            out.append(child.tail.translate(_WS_TABLE))
+                if tag in _BLOCK_TAGS:
+                    sep = "\n"
+                    if not in_mark:
+                        if _is_footer(child, skip):
+                            sep = _FOOTER_MARK
+                        elif tag == "li" and _is_link_item(child, skip):
+                            sep = _ITEM_MARK
+                else:
+                    sep = "\t" if tag in _CELL_TAGS else ""
+                if sep:
+                    append(sep)
+                text = child.text
+                if text:
+                    append(text.translate(_WS_TABLE))
+                if len(child):
+                    _walk(child, out, skip, in_mark or len(sep) > 1)  # a mark (3 characters), not a separator
+                if sep:
+                    append(sep)
+        tail = child.tail
+        if tail:
+            append(tail.translate(_WS_TABLE))
 
 
 def _linear_text(el: Any, skip: Any = None) -> str:
@@ -671,13 +681,21 @@ def _clean_value(value: str | None) -> str | None:
 
 def parse_release_page(html: str, url: str) -> dict[str, Any]:
     """Extract the raw release fields (see ``docs/architecture.md``) from one decoded release page."""
+    return parse_release_document(html, url)[0]
+
+
+def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | None]:
+    """`parse_release_page` and the page's lxml tree (None when it does not parse), left unmodified.
+
+    The crawl hands the tree on to the page-requisites finder, so a release page is parsed once.
+    """
     raw = empty_release()
     root = _parse(html)
     if root is None:
         date = _url_date(url)
         if date:
             raw["release_raw"], raw["release_source"] = date, "url_path"
-        return raw
+        return raw, None
     scan = _Scan(root)
     base = url
     base_el = root.find(".//base")
@@ -733,4 +751,4 @@ def parse_release_page(html: str, url: str) -> dict[str, Any]:
     raw["attachments_found"] = _attachments(scan, base)
     sample = (raw["title"] or "") + " " + (container.text_content()[:3000] if container is not None else "")
     raw["language"] = _language(sample)
-    return raw
+    return raw, root

@@ -42,6 +42,11 @@ def requisite_urls(html: str, page_url: str) -> list[str]:
         root = lxml_html.document_fromstring(html, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         return []
+    return requisite_urls_in(root, page_url)
+
+
+def requisite_urls_in(root: Any, page_url: str) -> list[str]:
+    """`requisite_urls` of an already parsed page (an lxml HTML tree; it is not modified)."""
     base = page_url
     base_el = root.find(".//base")
     if base_el is not None and (base_el.get("href") or "").strip():
@@ -81,11 +86,17 @@ class RequisiteFinder:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
-    def requests(self, response: Response) -> Iterator[scrapy.Request]:
-        """Requests for the requisites of *response* (a release page) that this crawl has not requested yet."""
+    def requests(self, response: Response, root: Any = None) -> Iterator[scrapy.Request]:
+        """Requests for the requisites of *response* (a release page) that this crawl has not requested yet.
+
+        *root* is the page's tree when the caller has parsed it already (the release parser has): it is read
+        instead of parsing ``response.text`` a second time.
+        """
         if not self.enabled or not hasattr(response, "text"):
             return
-        for url in requisite_urls(response.text, response.url):
+        urls = requisite_urls_in(root, response.url) if root is not None else requisite_urls(response.text,
+                                                                                              response.url)
+        for url in urls:
             if url in self.seen:
                 continue
             if len(self.seen) >= SEEN_LIMIT:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,8 @@ from asset_crawl import LIMIT, AssetCrawl, asset_crawl
 
 from archives.pywb import PywbError, Wayback, build_collection
 from crawler.simulator.server import STATIC_PATHS, attachment_body, static_body
-from spiders.requisites import requisite_urls
+from spiders.release_page import parse_release_document
+from spiders.requisites import requisite_urls, requisite_urls_in
 
 SITE_WIDE = ("/images/1/hanweb.css", "/images/1/css.css", "/script/page.css", "/module/jslib/jquery/jquery.js",
              "/images/1/qh_js.js", "/script/pagecontrol.js", "/images/1/logo.png")
@@ -35,6 +37,37 @@ def test_requisites_are_taken_from_the_page_and_never_counters_or_iframes() -> N
     <img src="/vc/vc/interface/artcount/artcount.jsp?i_articleid=1"><img src="p.jpg#x"></body></html>"""
     assert requisite_urls(page, "http://portal.example/art/1.html") == [
         "http://portal.example/a.css", "http://portal.example/sub/j.js", "http://portal.example/sub/p.jpg"]
+
+
+def test_the_release_parsers_tree_gives_the_same_requisites_and_is_left_unmodified() -> None:
+    # The crawl parses a release page once and hands the tree to the requisites finder.
+    from lxml import etree
+
+    from benchmarks.common import release_pages
+
+    pages = [(url, body.decode("gb18030" if "gb" in ctype.lower() else "utf-8"))
+             for url, body, ctype, _ in release_pages(12, 600)]
+    pages += [("http://www.example.gov.cn/art/2020/1/1/art_1_2.html", path.read_text(encoding="utf-8"))
+              for path in sorted(Path(__file__).parent.joinpath("data", "pages").glob("zh_*.html"))]
+    found = 0
+    for url, text in pages:
+        _, root = parse_release_document(text, url)
+        assert root is not None
+        before = etree.tostring(root)
+        urls = requisite_urls_in(root, url)
+        assert urls == requisite_urls(text, url), url
+        assert etree.tostring(root) == before  # parse_release_document left nothing changed in the tree
+        found += len(urls)
+    assert found > 0
+
+
+def test_an_xhtml_page_with_an_xml_declaration_has_its_requisites_found() -> None:
+    # lxml refuses a str with an encoding declaration; the release parser drops it before parsing
+    page = ('<?xml version="1.0" encoding="UTF-8"?>\n<html><head><link rel="stylesheet" href="/x.css"></head>'
+            '<body><p>正文</p><img src="/i.png"></body></html>')
+    _, root = parse_release_document(page, "http://portal.example/art/1.html")
+    assert requisite_urls_in(root, "http://portal.example/art/1.html") == [
+        "http://portal.example/x.css", "http://portal.example/i.png"]
 
 
 def test_site_wide_css_and_js_appear_once_per_crawl(run: AssetCrawl) -> None:

@@ -12,7 +12,12 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from pipelines import EXTRACTOR_VERSION
-from pipelines.validate import SchemaValidationPipeline, first_error, load_release_schema
+from pipelines.validate import (
+    SchemaValidationPipeline,
+    fast_release_validator,
+    first_error,
+    load_release_schema,
+)
 
 FIELD_ORDER = [
     "schema_version", "extractor_version", "release_id", "portal", "url", "column", "title", "release_date",
@@ -111,6 +116,7 @@ def test_invalid_values(path: tuple[Any, ...], value: Any, where: str) -> None:
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
+    assert not fast_release_validator().is_valid(record)  # the fast path never waves an invalid record through
     error = first_error(record)
     assert error is not None
     assert "/" + "/".join(str(p) for p in error.absolute_path) == where
@@ -139,6 +145,15 @@ def test_pipeline_passes_valid_and_drops_invalid_with_stat() -> None:
     with pytest.raises(DropItem, match="/release_date"):
         pipeline.process_item(bad)
     assert stats.get_value("releases/invalid") == 1
+
+
+def test_jsonschema_has_the_last_word_when_the_fast_validator_rejects() -> None:
+    # Python's \d matches full-width digits, jsonschema-rs's does not: jsonschema decides, the record passes
+    record = valid_record()
+    record["release_date"] = "\uff12\uff10\uff11\uff16-08-15"
+    assert not fast_release_validator().is_valid(record)
+    assert first_error(record) is None
+    assert SchemaValidationPipeline().process_item(record) is record
 
 
 def test_pipeline_from_crawler() -> None:
