@@ -85,7 +85,7 @@ class HanwebSpider(scrapy.Spider):
         listing = parse_column_page(response.text, response.url)
         for url in listing.column_links:
             yield self._column_request(url)
-        yield from self._release_requests(listing.records, listing.column_id, None)
+        yield from self._release_requests(listing.records, listing.column_id, None, _encoding(response))
 
     def parse_column(self, response: Response) -> Iterator[scrapy.Request]:
         """Releases embedded in the column page, its sub-columns, and the dataproxy pages still to fetch."""
@@ -97,10 +97,11 @@ class HanwebSpider(scrapy.Spider):
         if column_id and column_name:
             self.column_names.setdefault(column_id, column_name)
         self.crawler.stats.inc_value("lists/column_pages")
-        yield from self._release_requests(listing.records, column_id, column_name)
+        yield from self._release_requests(listing.records, column_id, column_name, _encoding(response))
         for url in listing.column_links:
             yield self._column_request(url)
-        meta = {"column_id": column_id, "column_name": column_name, "list_page": response.url}
+        meta = {"column_id": column_id, "column_name": column_name, "list_page": response.url,
+                "list_encoding": _encoding(response)}
         for list_request in listing.next_requests:
             if list_request.body is None:
                 yield scrapy.Request(list_request.url, callback=self.parse_dataproxy, meta=dict(meta),
@@ -124,7 +125,8 @@ class HanwebSpider(scrapy.Spider):
             self.logger.warning("pagination_anomaly: %s lists the same records as an earlier page of its column",
                                 response.url)
         yield from self._release_requests(records, response.meta.get("column_id"),
-                                          response.meta.get("column_name"))
+                                          response.meta.get("column_name"),
+                                          response.meta.get("list_encoding", "utf-8"))
 
     def _repeats_a_list_page(self, column_id: str | None, records: list[Any]) -> bool:
         """True when a column's list page names exactly the records of an earlier one (a server ignoring paging)."""
@@ -138,17 +140,11 @@ class HanwebSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_column, priority=LIST_PRIORITY,
                               meta={"column_id": column_id_of(url)})
 
-    def _release_requests(self, records: list[Any], column_id: str | None,
-                          column_name: str | None) -> Iterator[scrapy.Request]:
+    def _release_requests(self, records: list[Any], column_id: str | None, column_name: str | None,
+                          encoding: str = "utf-8") -> Iterator[scrapy.Request]:
         for record in records:
-            if is_counter_url(record.url):
-                continue
-            ids = article_ids(record.url)
-            yield scrapy.Request(
-                record.url, callback=self.parse_release, priority=RELEASE_PRIORITY,
-                meta={"column_id": column_id or (ids[0] if ids else None), "column_name": column_name,
-                      "list_title": record.title},
-            )
+            if not is_counter_url(record.url):
+                yield release_request(record, column_id, column_name, encoding, self.parse_release)
 
     # -- release side ------------------------------------------------------------------------------------
 
@@ -173,6 +169,23 @@ class HanwebSpider(scrapy.Spider):
 
     def requisite_failed(self, failure: Any) -> None:
         self.requisites.failed(failure)
+
+
+def release_request(record: Any, column_id: str | None, column_name: str | None, encoding: str,
+                    callback: Any = None) -> scrapy.Request:
+    """The request for a listed release; a non-ASCII query is percent-encoded in the list page's encoding, as a
+    browser does (a GBK page's ``?lm=通知`` becomes ``?lm=%CD%A8%D6%AA``)."""
+    ids = article_ids(record.url)
+    return scrapy.Request(
+        record.url, callback=callback, priority=RELEASE_PRIORITY, encoding=encoding,
+        meta={"column_id": column_id or (ids[0] if ids else None), "column_name": column_name,
+              "list_title": record.title},
+    )
+
+
+def _encoding(response: Response) -> str:
+    """The encoding a list page was decoded with (Scrapy's TextResponse), else UTF-8."""
+    return str(getattr(response, "encoding", None) or "utf-8")
 
 
 def build_release_item(response: Response, portal: str, column_names: Mapping[str, str],

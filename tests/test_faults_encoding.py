@@ -151,18 +151,20 @@ def test_case25_idn_host_is_punycode_in_request_and_warc_uri() -> None:
     assert ascii_uri(url) == url
 
 
-@pytest.mark.xfail(strict=True, reason="the hanweb spider builds requests from list URLs as text, so a Chinese query "
-                                       "in a GBK page is percent-encoded as UTF-8; browsers use the page encoding "
-                                       "(lm=%CD%A8%D6%AA). Hanweb release and list links are ASCII in practice.")
 def test_case25_query_in_a_gbk_page_is_encoded_in_gbk() -> None:
     from scrapy.http import HtmlResponse
 
+    from spiders.hanweb import release_request
     from spiders.hanweb_lists import parse_column_page
 
     body = '<html><head><meta charset="gbk"></head><body><a href="/art/2024/1/1/art_1_5.html?lm=通知">x</a>'
     response = HtmlResponse("http://127.0.0.1/col/col1/index.html", body=body.encode("gbk"))
     listing = parse_column_page(response.text, response.url)
-    assert scrapy.Request(listing.records[0].url).url.endswith("?lm=%CD%A8%D6%AA")
+    request = release_request(listing.records[0], "1", None, response.encoding)
+    assert request.url.endswith("?lm=%CD%A8%D6%AA")
+    utf8 = HtmlResponse("http://127.0.0.1/col/col1/index.html", body=body.replace("gbk", "utf-8").encode())
+    request = release_request(parse_column_page(utf8.text, utf8.url).records[0], "1", None, utf8.encoding)
+    assert request.url.endswith("?lm=%E9%80%9A%E7%9F%A5")
 
 
 def test_case26_invalid_numeric_references_become_replacement_characters(enc: Enc) -> None:
