@@ -111,7 +111,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.simulator_process import SimulatorProcess
 
-    out_dir = Path(args.out)
+    # Each demo serves the portal on a new port, so each run gets its own directory: nothing earlier is touched.
+    out_dir = Path(args.out) / time.strftime("run-%Y%m%dT%H%M%SZ", time.gmtime())
     with SimulatorProcess(releases=args.releases, seed=args.seed) as sim:
         print(f"simulated portal: {sim.base_url} ({args.releases} releases)")
         started = time.monotonic()
@@ -211,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="crawl the bundled simulated portal on 127.0.0.1")
     demo.add_argument("--releases", type=int, default=300)
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", default="output/demo")
+    demo.add_argument("--out", default="output/demo", help="parent directory; each run writes to run-TIMESTAMP/")
     demo.set_defaults(func=cmd_demo)
 
     simulate = sub.add_parser("simulate", help="serve the simulated Hanweb portal")

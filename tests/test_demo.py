@@ -1,0 +1,28 @@
+"""`crawler demo` (what `make demo` runs): starts the simulated portal, crawls it, says where the outputs are."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import run_cli
+
+SEED_TITLE = "CPPCC Chairman Meeting of Binjiang District to Inspect the Deep Development Work of Maker Spaces"
+
+
+def test_demo_crawls_the_simulated_portal_into_a_fresh_run_directory(tmp_path: Path) -> None:
+    runs = []
+    for _ in range(2):
+        proc = run_cli("demo", "--releases", "40", "--out", str(tmp_path), timeout=300)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        match = re.search(r"^JSON Lines: (\S+)$", proc.stdout, re.MULTILINE)
+        assert match, proc.stdout
+        runs.append(Path(match.group(1)))
+        assert "hit-counter requests seen by the portal: 0" in proc.stdout
+    assert runs[0].parent != runs[1].parent and runs[0].parent.parent == tmp_path
+    for jsonl in runs:
+        rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == 40 and len({row["release_id"] for row in rows}) == 40
+        assert any(row["title"] == SEED_TITLE for row in rows)
+        assert list((jsonl.parent / "warc").glob("*.warc.gz"))
