@@ -9,7 +9,7 @@ reads the same from the records: one pass over the files keeps, per URL, the fir
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from warcio.archiveiterator import ArchiveIterator
 
 from archives.skip_records import parse_warc_fields, skip_fields
-from archives.warc_reader import warc_files
+from archives.warc_reader import load_http_headers, open_records, warc_files
 
 #: Redirect hops followed from a linked URL to the file (Scrapy's REDIRECT_MAX_TIMES is 20; CMSs use one).
 MAX_HOPS = 10
@@ -52,19 +52,31 @@ class AttachmentIndex:
         self.responses: dict[str, _Response] = {}
         self.skips: dict[str, dict[str, Any]] = {}
         self._sizes: dict[str, int] = {}
+        #: per file, the offsets of the response and revisit records whose URL ``build``'s ``want`` accepts
+        self.positions: dict[Path, list[int]] = {}
 
     @classmethod
-    def build(cls, paths: Iterable[str | os.PathLike[str]]) -> AttachmentIndex:
-        """Index every response and skip record of ``paths`` (files or directories)."""
+    def build(cls, paths: Iterable[str | os.PathLike[str]],
+              want: Callable[[str], bool] | None = None) -> AttachmentIndex:
+        """Index every response and skip record of ``paths`` (files or directories).
+
+        With ``want``, also note in ``positions`` where the response and revisit records of the URLs it accepts
+        start, so that ``iter_captures`` can read just those instead of the files a second time.
+        """
         index = cls()
         for path in warc_files(paths):
+            noted = index.positions.setdefault(path, []) if want is not None else []
             with path.open("rb") as handle:
-                iterator = ArchiveIterator(handle, ensure_http_headers=True)
+                iterator = open_records(handle)  # HTTP headers parsed only for the responses kept
                 for record in iterator:
                     kind = record.rec_type
                     url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    if kind == "response" and url not in index.responses:
+                        load_http_headers(iterator, record)
                     block = record.content_stream().read(65536) if kind == "metadata" else b""
                     iterator.read_to_end(record)
+                    if want is not None and kind in ("response", "revisit") and want(url):
+                        noted.append(iterator.get_record_offset())
                     if kind == "metadata":
                         found = skip_fields(parse_warc_fields(block))
                         if found is not None:

@@ -70,8 +70,9 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
     pipelines = build_pipelines()
     column_names: dict[str, str] = {}
     paths = list(paths)
-    attachments = AttachmentIndex.build(paths)  # attachment records follow their page's: index them first
-    for capture in iter_captures(paths, want=_is_wanted):
+    # attachment records follow their page's: index them first, noting where the wanted records are
+    attachments = AttachmentIndex.build(paths, want=_is_wanted)
+    for capture in iter_captures(paths, want=_is_wanted, positions=attachments.positions):
         if capture.status != 200:
             report.skipped_status += 1
             continue

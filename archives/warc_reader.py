@@ -10,11 +10,13 @@ cannot exhaust memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 
 #: Largest decoded body replay will materialize (bytes); larger ones are cut and flagged.
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -63,52 +65,97 @@ def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
+def open_records(handle: BinaryIO) -> ArchiveIterator:
+    """An iterator over the records of an open WARC file that parses only the WARC headers.
+
+    Most records a reader skips (requests, unwanted responses) need no HTTP header parsing, which is most of
+    warcio's work per record; call :func:`load_http_headers` on the records whose HTTP headers are read.
+    """
+    return ArchiveIterator(handle, no_record_parse=True, ensure_http_headers=False)
+
+
+def load_http_headers(iterator: ArchiveIterator, record: ArcWarcRecord) -> None:
+    """Parse the HTTP headers of a record from :func:`open_records`, exactly as warcio's own parsing mode would.
+
+    Must be called before anything else reads the record's stream; sets ``record.http_headers`` (warcio's default
+    ``200 OK`` headers for a record without any, as with ``ensure_http_headers=True``) and ``payload_length``.
+    """
+    if record.http_headers is not None:
+        return
+    loader, stream, length = iterator.loader, record.raw_stream, record.length
+    start = stream.tell()
+    http_headers = loader.load_http_headers(record.rec_type, record.rec_headers.get_header("WARC-Target-URI") or "",
+                                            stream, length)
+    if length and http_headers:
+        record.payload_length = length - (stream.tell() - start)
+    record.http_headers = http_headers or loader.default_http_headers(length, record.content_type)
+
+
+def _records(files: list[Path], positions: Mapping[Path, list[int]] | None
+             ) -> Iterator[tuple[Path, ArchiveIterator, ArcWarcRecord]]:
+    """Every record of ``files`` in order, or only those starting at ``positions`` (offsets in file order)."""
+    for path in files:
+        with path.open("rb") as handle:
+            if positions is None:
+                iterator = open_records(handle)
+                for record in iterator:
+                    yield path, iterator, record
+                continue
+            for offset in positions.get(path, ()):
+                handle.seek(offset)
+                iterator = open_records(handle)
+                yield path, iterator, next(iter(iterator))
+
+
 def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[str], bool] | None = None,
-                  max_body: int = DEFAULT_MAX_BODY) -> Iterator[Capture]:
-    """Yield every response and revisit capture (of URLs ``want`` accepts) in file order."""
+                  max_body: int = DEFAULT_MAX_BODY,
+                  positions: Mapping[Path, list[int]] | None = None) -> Iterator[Capture]:
+    """Yield every response and revisit capture (of URLs ``want`` accepts) in file order.
+
+    ``positions`` (a file's record offsets, e.g. from ``AttachmentIndex.build(..., want=want)``) reads only the
+    records there, seeking past the others instead of reading through them.
+    """
     by_id: dict[str, tuple[Path, int]] = {}
     by_uri_date: dict[tuple[str, str], tuple[Path, int]] = {}
-    for path in warc_files(paths):
-        with path.open("rb") as handle:
-            iterator = ArchiveIterator(handle, no_record_parse=False, ensure_http_headers=True)
-            for record in iterator:
-                if record.rec_type not in ("response", "revisit"):
-                    continue
-                headers = record.rec_headers
-                url = headers.get_header("WARC-Target-URI") or ""
-                if want is not None and not want(url):
-                    continue
-                record_id = headers.get_header("WARC-Record-ID") or ""
-                date = headers.get_header("WARC-Date") or ""
-                if record.rec_type == "response":
-                    raw = record.content_stream().read(max_body + 1)
-                    iterator.read_to_end(record)
-                    offset = iterator.get_record_offset()  # only valid once the record is read (warcio)
-                    by_id[record_id] = (path, offset)
-                    by_uri_date[(url, date)] = (path, offset)
-                    original = record
-                else:
-                    raw, original = b"", None
-                    target = by_id.get(headers.get_header("WARC-Refers-To") or "")
-                    if target is None:
-                        key = (headers.get_header("WARC-Refers-To-Target-URI") or url,
-                               headers.get_header("WARC-Refers-To-Date") or "")
-                        target = by_uri_date.get(key)
-                    iterator.read_to_end(record)
-                    offset = iterator.get_record_offset()
-                    if target is None:
-                        continue  # a revisit whose original is not in these files cannot be replayed
-                    raw, original_headers, status = _read_original(target, max_body)
-                http = record.http_headers if original is not None else original_headers
-                status_code = int(http.get_statuscode() or 0) if original is not None else status
-                yield Capture(
-                    url=url, warc_date=date, status=status_code,
-                    headers=[(k, v) for k, v in http.headers], body=raw[:max_body],
-                    body_truncated=len(raw) > max_body,
-                    filename=path.name, offset=offset, length=iterator.get_record_length(),
-                    record_id=record_id, payload_digest=headers.get_header("WARC-Payload-Digest"),
-                    record_type=record.rec_type,
-                )
+    for path, iterator, record in _records(warc_files(paths), positions):
+        if record.rec_type not in ("response", "revisit"):
+            continue
+        headers = record.rec_headers
+        url = headers.get_header("WARC-Target-URI") or ""
+        if want is not None and not want(url):
+            continue
+        record_id = headers.get_header("WARC-Record-ID") or ""
+        date = headers.get_header("WARC-Date") or ""
+        load_http_headers(iterator, record)
+        if record.rec_type == "response":
+            raw = record.content_stream().read(max_body + 1)
+            iterator.read_to_end(record)
+            offset = iterator.get_record_offset()  # only valid once the record is read (warcio)
+            by_id[record_id] = (path, offset)
+            by_uri_date[(url, date)] = (path, offset)
+            original = record
+        else:
+            raw, original = b"", None
+            target = by_id.get(headers.get_header("WARC-Refers-To") or "")
+            if target is None:
+                key = (headers.get_header("WARC-Refers-To-Target-URI") or url,
+                       headers.get_header("WARC-Refers-To-Date") or "")
+                target = by_uri_date.get(key)
+            iterator.read_to_end(record)
+            offset = iterator.get_record_offset()
+            if target is None:
+                continue  # a revisit whose original is not in these files cannot be replayed
+            raw, original_headers, status = _read_original(target, max_body)
+        http = record.http_headers if original is not None else original_headers
+        status_code = int(http.get_statuscode() or 0) if original is not None else status
+        yield Capture(
+            url=url, warc_date=date, status=status_code,
+            headers=[(k, v) for k, v in http.headers], body=raw[:max_body],
+            body_truncated=len(raw) > max_body,
+            filename=path.name, offset=offset, length=iterator.get_record_length(),
+            record_id=record_id, payload_digest=headers.get_header("WARC-Payload-Digest"),
+            record_type=record.rec_type,
+        )
 
 
 def _read_original(target: tuple[Path, int], max_body: int) -> tuple[bytes, object, int]:
