@@ -14,7 +14,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archives.warc_reader import DEFAULT_MAX_BODY, warc_files
+from archives.warc_reader import DEFAULT_MAX_BODY, read_payload, warc_files
 
 
 def exchange_key(method: str, url: str, body: bytes = b"") -> tuple[str, str, str]:
@@ -80,7 +80,7 @@ class CaptureIndex:
             handle.seek(offset)
             iterator = ArchiveIterator(handle)
             record = next(iter(iterator))
-            content = record.content_stream().read(max_body)
+            content = read_payload(record, max_body)
             http = record.http_headers
             iterator.read_to_end(record)
             headers = record.rec_headers

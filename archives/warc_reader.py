@@ -74,6 +74,24 @@ def open_records(handle: BinaryIO) -> ArchiveIterator:
     return ArchiveIterator(handle, no_record_parse=True, ensure_http_headers=False)
 
 
+def read_payload(record: ArcWarcRecord, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the record's entity, de-chunked and decoded from its Content-Encoding.
+
+    warcio decodes gzip and deflate itself; its brotli path expects the brotlipy API, which Google's ``brotli``
+    (the module Scrapy needs in this environment) does not have, so ``br`` is decoded here, with the same limit.
+    """
+    encoding = record.http_headers.get_header("Content-Encoding") if record.http_headers else None
+    if (encoding or "").strip().lower() != "br":
+        return bytes(record.content_stream().read(limit))
+    import brotli
+
+    raw = record.raw_stream.read(limit)
+    try:
+        return bytes(brotli.Decompressor().process(raw, output_buffer_limit=limit))
+    except brotli.error:
+        return raw  # not really brotli: hand over the stored bytes, as for any undecodable body
+
+
 def load_http_headers(iterator: ArchiveIterator, record: ArcWarcRecord) -> None:
     """Parse the HTTP headers of a record from :func:`open_records`, exactly as warcio's own parsing mode would.
 
@@ -128,7 +146,7 @@ def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[st
         date = headers.get_header("WARC-Date") or ""
         load_http_headers(iterator, record)
         if record.rec_type == "response":
-            raw = record.content_stream().read(max_body + 1)
+            raw = read_payload(record, max_body + 1)
             iterator.read_to_end(record)
             offset = iterator.get_record_offset()  # only valid once the record is read (warcio)
             by_id[record_id] = (path, offset)
@@ -163,5 +181,5 @@ def _read_original(target: tuple[Path, int], max_body: int) -> tuple[bytes, obje
     with path.open("rb") as handle:
         handle.seek(offset)
         record = next(iter(ArchiveIterator(handle, ensure_http_headers=True)))
-        body = record.content_stream().read(max_body + 1)
+        body = read_payload(record, max_body + 1)
         return body, record.http_headers, int(record.http_headers.get_statuscode() or 0)
