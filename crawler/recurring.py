@@ -34,6 +34,7 @@ from crawler.events import make_event
 from crawler.fingerprint import fingerprint
 from crawler.locks import LockHeld, PortalLock
 from crawler.recover import recover_dir
+from crawler.spilled_dict import SpilledDict
 from crawler.state import CrawlState, StateError, StateTransaction, iso, parse_iso, utcnow
 from spiders.hanweb_lists import article_ids
 
@@ -122,8 +123,10 @@ class RecurringExtension:
         self.run_id = 0
         self.resume_since: str | None = None
         self.prev_run: Any = None
-        self.seen: dict[str, str] = {}  # release_id -> url, listed in this run
-        self.current: dict[str, tuple[str, int | None]] = {}  # release_id -> (fingerprint, hits) this run
+        # release_id -> url, listed in this run; release_id -> (fingerprint, hits) extracted in this run. Both
+        # move to TEMP tables of the state's connection once it is open (a few hundred bytes a release otherwise).
+        self.seen: dict[str, str] | SpilledDict = {}
+        self.current: dict[str, tuple[str, int | None]] | SpilledDict = {}
         self.captures: dict[str, dict[str, Any]] = {}  # record_id -> validators, date, revisit profile
         self.pending_seen: list[tuple[str, str]] = []
         self.pending_recaptures: list[tuple[str, dict[str, Any], bool]] = []
@@ -176,6 +179,8 @@ class RecurringExtension:
             for error in report.errors:
                 logger.error("Recovery at start: %s (left as it is; see crawler recover)", error)
         self.state = self._open_state()
+        self.seen = SpilledDict(self.state.db, "run_seen")
+        self.current = SpilledDict(self.state.db, "run_current")
         self.replay_journals()
         last = self.state.last_run(self.portal)
         expected = self.config.expect_last_run
@@ -299,6 +304,7 @@ class RecurringExtension:
             self._events.write_rows(self.pending_events)
             self.stats.inc_value("recurring/events_written", len(self.pending_events))
             self.pending_events = []
+        self._spill()
         seen, self.pending_seen = self.pending_seen, []
         recaptures, self.pending_recaptures = self.pending_recaptures, []
         with self.state.transaction() as tx:
@@ -308,6 +314,12 @@ class RecurringExtension:
                 tx.recapture(rid, utcnow(), {**pointer, "date": info.get("date")}, revisit=revisit,
                              validators=info)
             self.replay_journals(tx)
+
+    def _spill(self) -> None:
+        """Move the run's latest seen and extracted releases to their tables (bounded memory)."""
+        for table in (self.seen, self.current):
+            if isinstance(table, SpilledDict):
+                table.spill()
 
     # -- what the middleware and the pipeline ask -----------------------------------------------------------
 
@@ -377,21 +389,37 @@ class RecurringExtension:
             logger.warning("Not checking vanished releases: the release count dropped sharply (a template "
                            "change or a block would make every release look removed)")
             return
-        vanished = [(rid, url) for rid, url in self.state.present_releases(self.portal) if rid not in self.seen]
-        if not vanished:
+        vanished, count = self._vanished(self.config.removal_check_max)
+        if not count:
             return
-        self.stats.set_value("recurring/vanished", len(vanished))
-        if len(vanished) > self.config.removal_check_max:
+        self.stats.set_value("recurring/vanished", count)
+        if count > self.config.removal_check_max:
             logger.warning("%d releases vanished from the lists; re-requesting the first %d "
-                           "(RECURRING_REMOVAL_CHECK_MAX)", len(vanished), self.config.removal_check_max)
+                           "(RECURRING_REMOVAL_CHECK_MAX)", count, self.config.removal_check_max)
         spider = self.crawler.spider
         callback = getattr(spider, "parse_release", None)
         engine = self.crawler.engine
         assert engine is not None
-        for rid, url in vanished[: self.config.removal_check_max]:
+        for rid, url in vanished:
             engine.crawl(scrapy.Request(url, callback=callback, dont_filter=True, priority=20,
                                         meta={CHECK_META_KEY: "removal", "release_id": rid}))
         raise DontCloseSpider
+
+    def _vanished(self, limit: int) -> tuple[list[tuple[str, str]], int]:
+        """The first ``limit`` present releases of the portal this run did not list, and how many there are."""
+        assert self.state is not None
+        if isinstance(self.seen, SpilledDict):
+            self.seen.spill()
+            rows = self.state.present_releases_except(self.portal, self.seen.keys_sql())
+        else:
+            rows = (row for row in self.state.present_releases(self.portal) if row[0] not in self.seen)
+        first: list[tuple[str, str]] = []
+        count = 0
+        for row in rows:
+            if count < limit:
+                first.append(row)
+            count += 1
+        return first, count
 
     def record_removed(self, release_id: str, url: str, status: int, pointer: dict[str, Any] | None) -> None:
         self.queue_event("release_removed", release_id, url, {"status": 200}, {"status": status}, pointer)

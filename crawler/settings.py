@@ -144,7 +144,8 @@ ATTACHMENTS_ENABLED = True
 #: written to WARC) and listed with warc=null; a WARC metadata record says why (docs/schema.md).
 ATTACHMENTS_MAX_SIZE = 100 * 1024 * 1024
 #: How many attachment URLs the crawl remembers, so a file linked from several releases is fetched once and its
-#: pointer reused (about 300 bytes each; the oldest are forgotten first).
+#: pointer reused (least recently used forgotten first). They are kept in a temporary SQLite file (about 300 bytes
+#: of disk each), only the latest 1,024 in memory (spiders/attachment_memory.py).
 ATTACHMENTS_MEMORY = 200_000
 
 # -- Page requisites (the images, stylesheets and scripts a release page loads) --------------------------------

@@ -191,6 +191,13 @@ class CrawlState:
                                (portal,))
         return [(r[0], r[1]) for r in rows]
 
+    def present_releases_except(self, portal: str, excluded_ids: str) -> Iterator[tuple[str, str]]:
+        """`present_releases` without those whose id the SQL subquery *excluded_ids* yields, one at a time."""
+        rows = self.db.execute("SELECT release_id, url FROM releases WHERE portal=? AND removed_at IS NULL "
+                               f"AND release_id NOT IN ({excluded_ids})", (portal,))
+        for row in rows:
+            yield row[0], row[1]
+
     def count_releases(self, portal: str) -> int:
         return int(self.db.execute("SELECT count(*) FROM releases WHERE portal=?", (portal,)).fetchone()[0])
 

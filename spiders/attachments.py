@@ -2,18 +2,17 @@
 
 A release item waits here until each of its attachments is archived or skipped, one after another; then it is
 yielded to the pipelines. An attachment linked from several releases is fetched once: its outcome is remembered
-(``ATTACHMENTS_MEMORY`` URLs, oldest forgotten first) and a release that links a file still in flight waits for
-that one fetch. Attachment responses are archived (by the capture extension) and measured, never parsed: their
-callback extracts nothing. A file larger than ``ATTACHMENTS_MAX_SIZE`` is cancelled by Scrapy's per-request
-``download_maxsize`` before any of it reaches the WARC, and is listed with ``warc: null``; every skip (size, HTTP
-error, out of scope, robots, network failure) is also written to the WARC as a metadata record with its reason
-(``archives.skip_records``).
+(``ATTACHMENTS_MEMORY`` URLs, least recently used forgotten first, mostly on disk: ``spiders.attachment_memory``)
+and a release that links a file still in flight waits for that one fetch. Attachment responses are archived (by the
+capture extension) and measured, never parsed: their callback extracts nothing. A file larger than
+``ATTACHMENTS_MAX_SIZE`` is cancelled by Scrapy's per-request ``download_maxsize`` before any of it reaches the
+WARC, and is listed with ``warc: null``; every skip (size, HTTP error, out of scope, robots, network failure) is
+also written to the WARC as a metadata record with its reason (``archives.skip_records``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
@@ -27,6 +26,7 @@ from archives.attachment_index import archived_fields
 from archives.capture import warc_pointer_for
 from archives.skip_records import SKIPPED, skip_fields, write_skip_record
 from crawler.asset_scope import ASSET_META, AssetScope
+from spiders.attachment_memory import AttachmentMemory
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -83,9 +83,10 @@ class AttachmentTracker:
         self.scope = scope
         self.callback = callback
         self.errback = errback
-        self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.results = AttachmentMemory(config.memory)
         self.inflight: dict[str, list[_Waiting]] = {}
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.results.close, signal=signals.spider_closed)
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -132,16 +133,10 @@ class AttachmentTracker:
                 attachment.update(result)
 
     def _known(self, url: str) -> dict[str, Any] | None:
-        result = self.results.get(url)
-        if result is not None:
-            self.results.move_to_end(url)
-        return result
+        return self.results.get(url)
 
     def _remember(self, url: str, result: dict[str, Any]) -> None:
-        self.results[url] = result
-        self.results.move_to_end(url)
-        while len(self.results) > self.config.memory:
-            self.results.popitem(last=False)
+        self.results.put(url, result)
 
     def _resolve(self, url: str, result: dict[str, Any]) -> Iterator[Any]:
         self._remember(url, result)
