@@ -115,7 +115,9 @@ def _rows(out: Path) -> int:
 
 KILL_POINTS: dict[str, tuple[tuple[str, ...], Callable[[Path], bool]]] = {
     # some rows written, responses in flight: the resumed run must skip what was archived
-    "mid-crawl": (("--set", "DOWNLOAD_DELAY=0.03"), lambda out: _rows(out) >= 5 and _open_size(out) > 0),
+    # (slow enough that a loaded machine still reaches the kill point: about 5 s of crawl, rows flushed every 0.2 s)
+    "mid-crawl": (("--set", "DOWNLOAD_DELAY=0.1", "--set", "JSONL_FSYNC_INTERVAL=0.2"),
+                  lambda out: _rows(out) >= 5 and _open_size(out) > 0),
     # rows are held until their WARC records are fsynced: here the WARC has records and the JSONL has none
     "between-warc-and-jsonl": (("--set", "JSONL_FSYNC_INTERVAL=60", "--set", "WARC_FSYNC_INTERVAL=0",
                                 "--set", "DOWNLOAD_DELAY=0.03"), lambda out: _open_size(out) > 150_000),
