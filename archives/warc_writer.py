@@ -118,6 +118,17 @@ def _serialize(record: Any) -> bytes:
     return compressor.compress(buf.getvalue()) + compressor.flush()
 
 
+def _capture_fields(exchange: HttpExchange) -> tuple[str, str, dict[str, str]]:
+    """WARC-Date, the ASCII target URI, and the fields every record of one capture shares."""
+    date = warc_date(exchange.started_at)
+    common: dict[str, str] = {"WARC-Date": date}
+    if exchange.ip_address:
+        common["WARC-IP-Address"] = exchange.ip_address
+    if is_http2(exchange.protocol):
+        common["WARC-Protocol"] = "h2"
+    return date, ascii_uri(exchange.url), common
+
+
 class RotatingWarcWriter:
     """Append WARC records to size-rotated `.open` files; see the module docstring."""
 
@@ -183,13 +194,7 @@ class RotatingWarcWriter:
     def write_exchange(self, exchange: HttpExchange) -> WarcPointer:
         """Write ``response`` then ``request`` (same WARC-Date, linked); return the response pointer."""
         with self._lock:
-            date = warc_date(exchange.started_at)
-            uri = ascii_uri(exchange.url)
-            common: dict[str, str] = {"WARC-Date": date}
-            if exchange.ip_address:
-                common["WARC-IP-Address"] = exchange.ip_address
-            if is_http2(exchange.protocol):
-                common["WARC-Protocol"] = "h2"
+            date, uri, common = _capture_fields(exchange)
             resp_fields = dict(common)
             truncated = truncated_reason(exchange.truncated)
             if truncated:
@@ -241,13 +246,7 @@ class RotatingWarcWriter:
         if profile not in (PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED):
             raise ValueError(f"unknown revisit profile {profile!r}")
         with self._lock:
-            date = warc_date(exchange.started_at)
-            uri = ascii_uri(exchange.url)
-            common: dict[str, str] = {"WARC-Date": date}
-            if exchange.ip_address:
-                common["WARC-IP-Address"] = exchange.ip_address
-            if is_http2(exchange.protocol):
-                common["WARC-Protocol"] = "h2"
+            date, uri, common = _capture_fields(exchange)
             refers = {"WARC-Profile": profile, "WARC-Refers-To": str(refers_to["record_id"]),
                       "WARC-Refers-To-Target-URI": ascii_uri(str(refers_to["url"]))}
             if refers_to.get("date"):
@@ -277,7 +276,8 @@ class RotatingWarcWriter:
                 return rev_bytes + _serialize(request)
 
             offset = self._place(build)
-            return WarcPointer(uri, self._name or "", offset, rev_len[0], rev_id, str(digest) if digest else None)
+            return WarcPointer(uri, self._name or "", offset, rev_len[0], rev_id, str(digest) if digest else None,
+                               date)
 
     def write_resource(
         self,
