@@ -11,7 +11,6 @@ fixity line; cut a partial last JSONL line). This module decides what may be tou
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from dataclasses import dataclass, field
@@ -68,18 +67,6 @@ def _finish_interrupted_rename(path: Path) -> bool:
     return True
 
 
-def is_held(path: Path) -> bool:
-    """True when a live process holds an flock on *path*."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
 def recover_dir(directory: str | os.PathLike[str], *, jsonl: bool = True) -> RecoveryReport:
     """Recover every abandoned ``.open`` WARC under *directory* (recursively) and cut partial JSONL lines."""
     root = Path(directory)
@@ -89,7 +76,7 @@ def recover_dir(directory: str | os.PathLike[str], *, jsonl: bool = True) -> Rec
     for path in sorted(root.rglob("*.warc.gz" + OPEN_SUFFIX)):
         if not path.is_file():
             continue
-        if is_held(path):
+        if is_locked(path):  # every writer holds LOCK_EX, so the probe of crawler.locks sees it
             report.skipped_live.append(str(path))
             continue
         final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
