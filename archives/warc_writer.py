@@ -213,19 +213,7 @@ class RotatingWarcWriter:
                     http_headers=response_http_headers(exchange),
                     warc_headers_dict={"WARC-Record-ID": resp_id, **resp_fields, **info},
                 )
-                request = self._builder.create_warc_record(
-                    uri,
-                    "request",
-                    payload=BytesIO(exchange.request_body),
-                    length=len(exchange.request_body),
-                    http_headers=request_http_headers(exchange),
-                    warc_headers_dict={
-                        "WARC-Record-ID": req_id,
-                        **common,
-                        "WARC-Concurrent-To": resp_id,
-                        **info,
-                    },
-                )
+                request = self._request_record(exchange, uri, req_id, {**common, "WARC-Concurrent-To": resp_id, **info})
                 digest[0] = response.rec_headers.get_header("WARC-Payload-Digest")
                 resp_bytes = _serialize(response)
                 resp_len[0] = len(resp_bytes)
@@ -266,11 +254,7 @@ class RotatingWarcWriter:
                     uri, "revisit", payload=BytesIO(b""), length=0, http_headers=response_http_headers(exchange),
                     warc_headers_dict={"WARC-Record-ID": rev_id, **common, **refers, **info},
                 )
-                request = self._builder.create_warc_record(
-                    uri, "request", payload=BytesIO(exchange.request_body), length=len(exchange.request_body),
-                    http_headers=request_http_headers(exchange),
-                    warc_headers_dict={"WARC-Record-ID": req_id, **common, "WARC-Concurrent-To": rev_id, **info},
-                )
+                request = self._request_record(exchange, uri, req_id, {**common, "WARC-Concurrent-To": rev_id, **info})
                 rev_bytes = _serialize(revisit)
                 rev_len[0] = len(rev_bytes)
                 return rev_bytes + _serialize(request)
@@ -278,6 +262,12 @@ class RotatingWarcWriter:
             offset = self._place(build)
             return WarcPointer(uri, self._name or "", offset, rev_len[0], rev_id, str(digest) if digest else None,
                                date)
+
+    def _request_record(self, exchange: HttpExchange, uri: str, record_id: str, fields: dict[str, str]) -> Any:
+        """The ``request`` record of a capture (body kept, e.g. a POSTed form), linked by ``fields``."""
+        return self._builder.create_warc_record(
+            uri, "request", payload=BytesIO(exchange.request_body), length=len(exchange.request_body),
+            http_headers=request_http_headers(exchange), warc_headers_dict={"WARC-Record-ID": record_id, **fields})
 
     def write_resource(
         self,
