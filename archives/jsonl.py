@@ -1,13 +1,12 @@
-"""JSON Lines output: a strict writer, and a pipeline that writes a row only once its WARC record is durable.
+"""The strict JSON Lines writer (no Scrapy): the release rows, the failure rows and the events all go through it.
 
 Line policy (RELIABILITY 2.8): one JSON object per ``\\n``-terminated line, UTF-8 without BOM,
 ``ensure_ascii=False``; U+2028, U+2029 and U+0085 are escaped so ``str.splitlines()`` sees exactly the ``\\n``
 lines; lone surrogates become U+FFFD; NUL characters are stripped; NaN and infinities become ``null`` (and
 ``allow_nan=False`` guards the rest). Each sanitisation is counted.
 
-Pipeline settings (defaults in brackets): ``JSONL_OUTPUT_PATH`` ["output/releases.jsonl"],
-``JSONL_FSYNC_INTERVAL`` [1.0], ``JSONL_WARC_FIELD`` ["warc"] (the item field that holds the WARC pointer
-dict), ``JSONL_REQUIRE_WARC`` [True] (when False, e.g. in replay, rows without a pointer are written at once).
+The pipeline that writes a release row only once its WARC records are durable is
+``archives.components.jsonl_export``.
 """
 
 from __future__ import annotations
@@ -18,22 +17,12 @@ import logging
 import math
 import os
 import re
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import Any
 
-from scrapy.exceptions import DropItem
-
-from archives.capture import get_capture
-from crawler.items import exported_row
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
-    from twisted.internet.task import LoopingCall
+from archives.errors import ArchiveError
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +31,7 @@ _LINE_BREAKS_RX = re.compile("[\u2028\u2029\u0085]")
 _SURROGATE_RX = re.compile("[\ud800-\udfff]")
 
 
-def _attachment_pointers(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The WARC pointers of a release row's archived attachments."""
-    attachments = row.get("attachments")
-    if not isinstance(attachments, list):
-        return []
-    return [a["warc"] for a in attachments if isinstance(a, dict) and isinstance(a.get("warc"), dict)]
-
-
-class JsonlWriteError(OSError):
+class JsonlWriteError(ArchiveError, OSError):
     """Appending to the JSONL file failed; the file was cut back to its last complete line."""
 
 
@@ -141,139 +122,3 @@ class JsonlWriter:
             finally:
                 os.close(self._fd)
                 self._fd = None
-
-
-class DurabilitySource(Protocol):
-    """What the pipeline needs from the WARC side (`WarcCaptureExtension` or `RotatingWarcWriter`)."""
-
-    def sync(self) -> Any: ...
-
-    def pointer_is_durable(self, pointer: dict[str, Any]) -> bool: ...
-
-
-class JsonlExportPipeline:
-    """Item pipeline: queue rows, fsync the WARC, then append and fsync the rows that point into it."""
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        fsync_interval: float = 1.0,
-        archive: DurabilitySource | Callable[[], DurabilitySource | None] | None = None,
-        stats: StatsCollector | None = None,
-        warc_field: str = "warc",
-        require_warc: bool = True,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.path = Path(path)
-        self.fsync_interval = fsync_interval
-        self._archive = archive
-        self.stats = stats
-        self.warc_field = warc_field
-        self.require_warc = require_warc
-        self._clock = clock
-        self._last_flush = clock()
-        self.pending: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        self.writer: JsonlWriter | None = None
-        self._loop: LoopingCall | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        return cls(
-            settings.get("JSONL_OUTPUT_PATH", "output/releases.jsonl"),
-            fsync_interval=settings.getfloat("JSONL_FSYNC_INTERVAL", 1.0),
-            archive=lambda: get_capture(crawler),
-            stats=crawler.stats,
-            warc_field=settings.get("JSONL_WARC_FIELD", "warc"),
-            require_warc=settings.getbool("JSONL_REQUIRE_WARC", True),
-        )
-
-    @property
-    def archive(self) -> DurabilitySource | None:
-        if self._archive is None or hasattr(self._archive, "sync"):
-            return self._archive  # type: ignore[return-value]
-        return self._archive()  # type: ignore[operator]
-
-    def _inc(self, key: str, count: int = 1) -> None:
-        if self.stats is not None:
-            self.stats.inc_value(key, count)
-
-    # -- pipeline hooks -------------------------------------------------------------------------
-
-    def open_spider(self) -> None:
-        """Open the JSONL file and start the 1 s flush timer (when a reactor is running)."""
-        self.writer = JsonlWriter(self.path)
-        if "twisted.internet.reactor" not in sys.modules:  # never install a reactor as a side effect
-            return
-        from twisted.internet import reactor
-        from twisted.internet.task import LoopingCall
-
-        if reactor.running:  # type: ignore[attr-defined]
-            self._loop = LoopingCall(self._timer_flush)
-            self._loop.start(max(self.fsync_interval, 0.05), now=False).addErrback(
-                lambda f: logger.error("JSONL flush timer stopped: %s", f.getErrorMessage())
-            )
-
-    def process_item(self, item: Any) -> Any:
-        """Queue the item's row; flush when the interval has elapsed."""
-        row = exported_row(item)
-        pointer = row.get(self.warc_field)
-        if self.require_warc and not (isinstance(pointer, dict) and pointer.get("filename")):
-            logger.error("Item without a WARC record dropped: %s", row.get("url"))
-            self._inc("releases/no_warc_record")
-            raise DropItem("no WARC record for this item")
-        self.pending.append((row, pointer if isinstance(pointer, dict) else None))
-        if self._clock() - self._last_flush >= self.fsync_interval:
-            self.flush()
-        return item
-
-    def close_spider(self) -> None:
-        """Stop the timer, sync the WARC, write what is durable and close the file."""
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
-        try:
-            self.flush()
-            if self.pending:
-                count = len(self.pending)
-                logger.error("%d JSONL rows not written: their WARC records are not durable", count)
-                self._inc("releases/not_durable", len(self.pending))
-                self.pending.clear()
-        finally:
-            if self.writer is not None:
-                self.writer.close()
-                self.writer = None
-
-    # -- flushing -------------------------------------------------------------------------------
-
-    def _timer_flush(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            logger.exception("JSONL flush failed")
-
-    def flush(self) -> int:
-        """Sync the WARC once, then append and fsync every queued row whose record is durable."""
-        self._last_flush = self._clock()
-        if not self.pending or self.writer is None:
-            return 0
-        archive = self.archive
-        if archive is not None and any(p is not None for _, p in self.pending):
-            archive.sync()
-        ready: list[dict[str, Any]] = []
-        waiting: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        for row, pointer in self.pending:
-            # the row's attachment records too: a row never points at a record a crash could still lose
-            pointers = [p for p in (pointer, *_attachment_pointers(row)) if p is not None]
-            # no WARC writer in this process (an offline recrawl): the records already exist, nothing to wait for
-            durable = archive is None or all(archive.pointer_is_durable(p) for p in pointers)
-            if durable and not waiting:  # keep row order: stop at the first row that must wait
-                ready.append(row)
-            else:
-                waiting.append((row, pointer))
-        before = Counter(self.writer.counts)
-        written = self.writer.write_rows(ready)
-        self.pending = waiting
-        self._inc("releases/written", written)
-        for key, value in (self.writer.counts - before).items():
-            self._inc(f"releases/{key}", value)
-        return written

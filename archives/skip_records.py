@@ -19,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from archives.capture import get_capture
+from archives.components.capture import get_capture
 from archives.warc_writer import WarcWriteError
 
 if TYPE_CHECKING:

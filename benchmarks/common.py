@@ -103,9 +103,9 @@ def release_pages(count: int, releases: int | None = None, seed: int = 0,
 
     The bytes are exactly what the simulated portal serves (before any gzip transfer coding), built in-process.
     """
-    from crawler.simulator import templates
-    from crawler.simulator.portal import SimulatedPortal
-    from crawler.simulator.server import CONTENT_TYPES, encode_release
+    from simulator import templates
+    from simulator.portal import SimulatedPortal
+    from simulator.server import CONTENT_TYPES, encode_release
 
     total = releases or max(count, 1)
     portal = SimulatedPortal(total, seed)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.common import BIN, Run, count_lines, load, run_measured, stat_from_output, table, verdict
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
 
 #: Settings that lift the politeness limits for a loopback benchmark (the archival settings are untouched).
 LOOPBACK_SETTINGS = {"CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",

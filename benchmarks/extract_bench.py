@@ -1,7 +1,7 @@
 """Extraction benchmark: our clean + normalize chain against trafilatura + htmldate on the same release pages.
 
 Both get the page bytes exactly as the simulated portal serves them (trafilatura decodes them itself) and the URL.
-Ours is ``pipelines.chain.extract_page`` (decode, parse, boilerplate, dates, hits, schema validation);
+Ours is ``crawler.offline.extract.extract_page`` (decode, parse, boilerplate, dates, hits, schema validation);
 trafilatura runs with its precision settings (``favor_precision``, no comments) and its metadata extraction,
 which calls htmldate with trafilatura's defaults for dates (``original_date``, ``extensive_search``).
 
@@ -60,7 +60,7 @@ def paragraphs(text: str | None) -> str:
 
 def ours(body: bytes, url: str, content_type: str) -> Extracted:
     """Our extraction chain, as ``crawler extract`` and replay run it."""
-    from pipelines.chain import extract_page
+    from crawler.offline.extract import extract_page
 
     row = extract_page(body, url, content_type=content_type)
     return row["title"], row["release_date"], row["body_text"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.common import load, table, verdict
 from benchmarks.crawl_bench import Fetch, full_crawl
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
 
 TARGET_GROWTH_MB = 15.0
 

@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from crawler.simulator_process import SimulatorProcess  # noqa: E402
+from simulator.process import SimulatorProcess  # noqa: E402
 
 
 def main() -> int:

@@ -55,7 +55,7 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
     try:
         if warc is None:
             from benchmarks.crawl_bench import full_crawl
-            from crawler.simulator_process import SimulatorProcess
+            from simulator.process import SimulatorProcess
 
             with SimulatorProcess(releases=releases, seed=0) as sim:
                 full_crawl(sim.base_url, work / "crawl")

@@ -35,17 +35,17 @@ RETRY_TIMES = 2
 #: Longest Retry-After (seconds) a retry waits for; a longer one makes the 429/503 final (a failure row).
 RETRY_AFTER_MAX = 120.0
 #: Keep a body cut short (reset mid-body, broken chunking) flagged "dataloss": it is archived with
-#: WARC-Truncated: disconnect and retried (crawler.retry_policy); never extracted into a release row.
+#: WARC-Truncated: disconnect and retried (crawler.fetch.retry_policy); never extracted into a release row.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 #: Crawler traps (infinite calendars, session-id variants, path loops): link depth from the start URL (home ->
 #: column -> sub-column -> list page -> release is 4; Scrapy's DepthMiddleware) and requests per host.
 DEPTH_LIMIT = 8
 TRAP_MAX_PAGES_PER_HOST = 1_000_000
 #: Dedupe key without ;jsessionid=-style path parameters (the URL fetched and archived keeps them).
-REQUEST_FINGERPRINTER_CLASS = "crawler.trap_limits.SessionlessRequestFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.trap_limits.SessionlessRequestFingerprinter"
 #: Seen-set of 8 bytes per request instead of Scrapy's ~90 (0.8 MB instead of 5.2 MB for 57,000 requests), so memory
 #: stays flat as portals grow (docs/benchmarks.md); JOBDIR's requests.seen keeps working.
-DUPEFILTER_CLASS = "crawler.seen_filter.CompactDupeFilter"
+DUPEFILTER_CLASS = "crawler.fetch.seen_filter.CompactDupeFilter"
 #: Longest URL requested (Scrapy's UrlLengthMiddleware); longer links are dropped.
 URLLENGTH_LIMIT = 2083
 DEFAULT_REQUEST_HEADERS = {
@@ -58,54 +58,54 @@ DEFAULT_REQUEST_HEADERS = {
 # -- Components -----------------------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Drops any request to a hit counter (visit.jsp, articlehits.jsp, artcount.jsp): each fetch inflates it.
-    "crawler.counter_guard.HitCounterGuardMiddleware": 50,
+    "crawler.fetch.counter_guard.HitCounterGuardMiddleware": 50,
     # Attachments and requisites (and the robots.txt of an asset host) may go to PORTAL_ASSET_HOSTS, past
     # OffsiteMiddleware (50), and nowhere else: before it, so it sees their allow_offsite.
-    "crawler.asset_scope.AssetScopeMiddleware": 45,
+    "crawler.fetch.asset_scope.AssetScopeMiddleware": 45,
     # A connection the IP policy refused fails for good (ip_refused), before RetryMiddleware (550) sees it.
-    "crawler.ip_policy.IpPolicyMiddleware": 560,
+    "crawler.fetch.ip_policy.IpPolicyMiddleware": 560,
     # Scrapy's offsite filter (redirects included), writing offsite / offsite_redirect failure rows.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "crawler.offsite.RecordingOffsiteMiddleware": 50,
+    "crawler.fetch.offsite.RecordingOffsiteMiddleware": 50,
     # robots.txt per RFC 9309: 4xx allows all, 5xx or unreachable disallows the host for now (not cached).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots.RobotsPolicyMiddleware": 100,
+    "crawler.fetch.robots.RobotsPolicyMiddleware": 100,
     # Writes a failure row (failures.jsonl) for every request that ends in an exception or a 4xx/5xx; closest to
     # the engine, so it sees final outcomes only (after retries and redirects).
-    "crawler.failures.FailureLogMiddleware": 10,
+    "crawler.fetch.failure_log.FailureLogMiddleware": 10,
     # Scrapy's redirect/meta-refresh/compression/retry middlewares at their usual places, recording what they drop
     # (redirect_loop, redirect_scheme, content_decoding, maxsize) and honouring Retry-After (RETRY_AFTER_MAX).
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.redirects.RecordingRedirectMiddleware": 600,
+    "crawler.fetch.redirects.RecordingRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.redirects.RecordingMetaRefreshMiddleware": 580,
+    "crawler.fetch.redirects.RecordingMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.decompression.RecordingHttpCompressionMiddleware": 590,
+    "crawler.fetch.decompression.RecordingHttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry_policy.ArchivalRetryMiddleware": 550,
+    "crawler.fetch.retry_policy.ArchivalRetryMiddleware": 550,
     # Retries a body cut short (flag "dataloss"; archived with WARC-Truncated: disconnect), before decompression.
-    "crawler.retry_policy.DatalossRetryMiddleware": 595,
+    "crawler.fetch.retry_policy.DatalossRetryMiddleware": 595,
     # Logs the certificate of every https response (fingerprint, self-signed, expired) to the archived crawl log.
-    "crawler.tls_audit.TlsAuditMiddleware": 20,
+    "crawler.fetch.tls_audit.TlsAuditMiddleware": 20,
     # Crawler traps: at most TRAP_MAX_PAGES_PER_HOST requests per host (DEPTH_LIMIT caps the depth).
-    "crawler.trap_limits.HostPageCapMiddleware": 40,
+    "crawler.fetch.trap_limits.HostPageCapMiddleware": 40,
     # Recurring crawls: If-None-Match/If-Modified-Since for known releases whose original is archived; a 304
     # (written as a revisit) and a 404/410 to a removal check end here, before FailureLogMiddleware (10).
-    "crawler.recurring_mw.ConditionalRequestMiddleware": 70,
+    "crawler.recurring.conditional.ConditionalRequestMiddleware": 70,
 }
 SPIDER_MIDDLEWARES = {
     # Recurring crawls: counts listed releases; drops requests for releases too old to re-check or already
     # archived by the interrupted run being resumed (docs/recurring.md).
-    "crawler.recurring_skip.ReleaseSkipMiddleware": 950,
+    "crawler.recurring.skip.ReleaseSkipMiddleware": 950,
 }
 EXTENSIONS = {
-    "crawler.offline_psl.BundledPublicSuffixList": 0,
+    "crawler.fetch.offline_psl.BundledPublicSuffixList": 0,
     # Owns failures.jsonl (FAILURES_OUTPUT_PATH), where failure rows are written.
-    "crawler.failures.FailureLog": 50,
-    "archives.capture.WarcCaptureExtension": 100,
+    "crawler.fetch.failure_log.FailureLog": 50,
+    "archives.components.capture.WarcCaptureExtension": 100,
     # Recurring crawls: portal lock, crawl state, run record, removal checks, events (after capture: it closes
     # the WARC first and its sync() is used for checkpoints).
-    "crawler.recurring.RecurringExtension": 150,
+    "crawler.recurring.controller.RecurringExtension": 150,
     "crawler.progress.ProgressExtension": 900,
 }
 ITEM_PIPELINES = {
@@ -114,14 +114,14 @@ ITEM_PIPELINES = {
     "pipelines.hits.HitsPipeline": 300,
     "pipelines.validate.SchemaValidationPipeline": 800,
     # Recurring crawls: a known release with the same content fingerprint makes no new row (hits -> event).
-    "crawler.recurring_pipeline.RecurringPipeline": 850,
-    "archives.jsonl.JsonlExportPipeline": 900,
+    "crawler.recurring.pipeline.RecurringPipeline": 850,
+    "archives.components.jsonl_export.JsonlExportPipeline": 900,
 }
 
 # -- Network safety (RELIABILITY 2.7) ---------------------------------------------------------------------------
 #: Resolves names through Scrapy's caching resolver, then refuses non-public addresses at connect time (every hop,
 #: redirects included) and pins each host name to its first allowed answer (DNS rebinding).
-TWISTED_DNS_RESOLVER = "crawler.ip_policy.IpPolicyResolver"
+TWISTED_DNS_RESOLVER = "crawler.fetch.ip_policy.IpPolicyResolver"
 #: Non-public addresses a crawl may still connect to: "10.1.2.3", "10.0.0.0/8" or "127.0.0.1:8000" (address:port).
 #: Empty: only globally routable addresses. Tests and the demo allow their loopback server explicitly.
 ARCHIVER_ALLOWED_IPS: list[str] = []

@@ -30,7 +30,7 @@ from itemadapter import ItemAdapter
 from lxml import etree
 from lxml import html as lxml_html
 
-from spiders.html_parser import HTML_PARSER
+from pipelines.html_parser import HTML_PARSER
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -1,23 +1,22 @@
-"""Run the configured item pipelines without a Scrapy engine: for replay and ``crawler extract``.
+"""Run the configured item pipelines without a Scrapy engine (``crawler.offline``: replay and ``crawler extract``).
 
 The stages and their order come from the same ``ITEM_PIPELINES`` setting as the live crawl, minus the export
-stage (``archives.jsonl``), so an improvement to a pipeline improves replay too.
+stage (``archives.components``), so an improvement to a pipeline improves replay too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from scrapy.exceptions import DropItem
-from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
 #: Pipelines that write outputs rather than transform the item; the offline chain leaves them out.
-EXPORT_STAGES = ("archives.jsonl.",)
+EXPORT_STAGES = ("archives.components.",)
 
 
 def pipeline_paths(settings: Settings | None = None) -> list[str]:
@@ -35,7 +34,7 @@ def build_pipelines(paths: Iterable[str] | None = None) -> list[Any]:
 
 
 @lru_cache(maxsize=1)
-def _default_pipelines() -> tuple[Any, ...]:
+def default_pipelines() -> tuple[Any, ...]:
     """The configured pipelines, built once per process: reading the project settings costs more than a page."""
     return tuple(build_pipelines())
 
@@ -48,25 +47,3 @@ def run_pipelines(item: Any, pipelines: Iterable[Any]) -> Any | None:
         except DropItem:
             return None
     return item
-
-
-def extract_page(body: bytes, url: str, *, portal: str = "demo", content_type: str | None = None,
-                 column_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The record the pipelines make of one saved page, without ``warc`` and ``fetched_at``.
-
-    Schema validation is left to the caller (``pipelines.validate.first_error``): a page checked by hand should
-    show its record even when, say, its URL carries no article id.
-    """
-    from crawler.items import exported_row
-    from pipelines.validate import SchemaValidationPipeline
-    from spiders.hanweb import build_release_item
-
-    headers = {"Content-Type": content_type} if content_type else {}
-    response = HtmlResponse(url=url, body=body, headers=headers)
-    item = build_release_item(response, portal, column_names or {})
-    item.fetched_at = None
-    stages = [stage for stage in _default_pipelines() if not isinstance(stage, SchemaValidationPipeline)]
-    processed = run_pipelines(item, stages)
-    if processed is None:
-        raise ValueError(f"the pipelines rejected the page from {url}")
-    return exported_row(processed)

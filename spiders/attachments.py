@@ -23,9 +23,9 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from archives.attachment_index import archived_fields
-from archives.capture import warc_pointer_for
+from archives.components.capture import warc_pointer_for
 from archives.skip_records import SKIPPED, skip_fields, write_skip_record
-from crawler.asset_scope import ASSET_META, AssetScope
+from crawler.fetch.asset_scope import ASSET_META, AssetScope
 from spiders.attachment_memory import AttachmentMemory
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from archives.capture import warc_pointer_for
-from crawler.asset_scope import AssetScope, parse_asset_hosts
+from archives.components.capture import warc_pointer_for
+from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
 from crawler.items import ReleaseItem
 from pipelines import EXTRACTOR_VERSION
 from spiders.attachments import AttachmentConfig, AttachmentTracker

@@ -34,7 +34,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lxml_html
 
-from spiders.html_parser import HTML_PARSER
+from pipelines.html_parser import HTML_PARSER
 
 # ---- markers ----
 

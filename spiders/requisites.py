@@ -19,9 +19,9 @@ import scrapy
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.asset_scope import ASSET_META, AssetScope
+from crawler.fetch.asset_scope import ASSET_META, AssetScope
+from pipelines.html_parser import HTML_PARSER
 from spiders.hanweb_lists import is_counter_url
-from spiders.html_parser import HTML_PARSER
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

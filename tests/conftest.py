@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
+from tests.support.common import CrawlResult, load_truth, read_jsonl, run_cli
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 E2E_RELEASES = int(os.environ.get("E2E_RELEASES", "2000"))
 
 _real_connect = socket.socket.connect
@@ -42,40 +36,6 @@ def loopback_only() -> Iterator[None]:
     socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign]
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
-
-
-@dataclass
-class CrawlResult:
-    """A finished crawl's outputs and the simulator's truth about the portal it crawled."""
-
-    out_dir: Path
-    rows: list[dict[str, Any]]
-    truth: dict[str, dict[str, Any]]
-    sim_stats: dict[str, Any]
-    returncode: int
-    stdout: str
-
-    @property
-    def warc_files(self) -> list[Path]:
-        return sorted((self.out_dir / "warc").glob("*.warc.gz"))
-
-
-def run_cli(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Run the ``crawler`` command in a child process (each crawl needs a fresh Twisted reactor)."""
-    return subprocess.run([str(BIN / "crawler"), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO, **kwargs)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8", errors="strict") as handle:
-        return [json.loads(line) for line in handle]
-
-
-def load_truth(releases: int, seed: int, base_url: str, tmp: Path) -> dict[str, dict[str, Any]]:
-    truth_path = tmp / "truth.jsonl"
-    subprocess.run([sys.executable, "-m", "crawler.simulator", "--releases", str(releases), "--seed", str(seed),
-                    "--truth", str(truth_path), "--base-url", base_url], check=True, cwd=REPO, timeout=300)
-    return {row["url"]: row for row in read_jsonl(truth_path)}
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from asset_crawl import LIMIT, AssetCrawl, asset_crawl, crawl, read_records
-from conftest import read_jsonl, run_cli
 from warcio.archiveiterator import ArchiveIterator
 
 from archives.skip_records import parse_warc_fields
-from crawler.asset_scope import AssetScope, parse_asset_hosts
-from crawler.simulator.server import DOWNLOAD_TYPES, attachment_body
+from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
+from simulator.server import DOWNLOAD_TYPES, attachment_body
+from tests.support.asset_crawl import LIMIT, AssetCrawl, asset_crawl, crawl, read_records
+from tests.support.common import read_jsonl, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_http import (
+
+from archives.fixity import verify_fixity
+from tests.support.helpers_http import (
     CHUNKED_BODY,
     COOKIES,
     GZIP_BODY,
@@ -23,8 +25,6 @@ from helpers_http import (
     sha1_b32,
 )
 
-from archives.fixity import verify_fixity
-
 ROOT = Path(__file__).resolve().parents[1]
 
 CRAWL_SCRIPT = textwrap.dedent(
@@ -33,7 +33,7 @@ CRAWL_SCRIPT = textwrap.dedent(
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.exceptions import ScrapyDeprecationWarning
-    from archives.capture import warc_pointer_for
+    from archives.components.capture import warc_pointer_for
 
     warnings.simplefilter("always", ScrapyDeprecationWarning)
     base, out, fsize = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -60,8 +60,8 @@ CRAWL_SCRIPT = textwrap.dedent(
                    "text": response.body.decode("utf-8", "replace")[:40]}
 
     process = CrawlerProcess(settings={
-        "EXTENSIONS": {"archives.capture.WarcCaptureExtension": 500},
-        "ITEM_PIPELINES": {"archives.jsonl.JsonlExportPipeline": 900},
+        "EXTENSIONS": {"archives.components.capture.WarcCaptureExtension": 500},
+        "ITEM_PIPELINES": {"archives.components.jsonl_export.JsonlExportPipeline": 900},
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "ROBOTSTXT_OBEY": False,

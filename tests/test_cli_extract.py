@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_cli
+from tests.support.common import run_cli
 
 PAGES = Path(__file__).parent / "data" / "pages"
 

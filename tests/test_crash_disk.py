@@ -22,15 +22,15 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from fault_crawl import REPO, TEST_SETTINGS, run_fault_crawl
-from faultserver import FaultServer, drip, html_page, release_path, respond, sequence
-from invariants import assert_archive_invariants, read_jsonl_strict
 from warcio.archiveiterator import ArchiveIterator
 
 from archives.jsonl import JsonlWriteError, JsonlWriter
 from archives.recovery import complete_prefix, cut_partial_jsonl_line, recover_directory, recover_warc
 from archives.warc_writer import OPEN_SUFFIX
+from tests.support.common import run_cli
+from tests.support.fault_crawl import REPO, TEST_SETTINGS, run_fault_crawl
+from tests.support.faultserver import FaultServer, drip, html_page, release_path, respond, sequence
+from tests.support.invariants import assert_archive_invariants, read_jsonl_strict
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
@@ -46,11 +46,11 @@ def serve_pages(fs: FaultServer, count: int, size: int, tag: str) -> list[str]:
 
 
 def start_crawl(out_dir: Path, urls: list[str], settings: dict[str, object]) -> subprocess.Popen[bytes]:
-    """Start a fault crawl (tests/fault_crawl.py) without waiting, so the test can kill it."""
+    """Start a fault crawl (tests/support/fault_crawl.py) without waiting, so the test can kill it."""
     config = {"out_dir": str(out_dir), "urls": urls, "start_url": None, "spider": "fault_urls",
               "settings": {**TEST_SETTINGS, **settings}}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
-    return subprocess.Popen([sys.executable, str(REPO / "tests" / "fault_crawl.py"), json.dumps(config)],
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, str(REPO / "tests" / "support" / "fault_crawl.py"), json.dumps(config)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -8,10 +8,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, CrawlResult
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.validate import load_release_schema
+from tests.support.common import BIN, CrawlResult
 
 COMPARED_FIELDS = ("release_id", "title", "release_date", "release_datetime", "hits", "source", "index_no",
                    "doc_no", "body_text", "language")

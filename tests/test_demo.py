@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import run_cli
+from tests.support.common import run_cli
 
 SEED_TITLE = "CPPCC Chairman Meeting of Binjiang District to Inspect the Deep Development Work of Maker Spaces"
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 import scrapy
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import FaultServer, release_path, respond
-from invariants import assert_archive_invariants
 from warcio.archiveiterator import ArchiveIterator
 
 from archives.http_record import ascii_uri
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import parse_dataproxy
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import FaultServer, release_path, respond
+from tests.support.invariants import assert_archive_invariants
 
 TEXT = "关于做好朱镕基同志纪念活动的通知，政务公开，信息公开目录，依申请公开。" * 3
 TEXT_4BYTE = TEXT + "𠮷野家"

@@ -17,8 +17,10 @@ from typing import Any
 
 import brotli
 import pytest
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import (
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import (
     FaultServer,
     chunked,
     gzip_bytes,
@@ -28,8 +30,7 @@ from faultserver import (
     release_path,
     respond,
 )
-from invariants import assert_archive_invariants
-from warcio.archiveiterator import ArchiveIterator
+from tests.support.invariants import assert_archive_invariants
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 GZIP = ("Content-Encoding", "gzip")

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import lxml
 import pytest
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import FaultServer, Request, SentinelServer, html_page, respond
-from invariants import assert_archive_invariants
 
 from spiders.hanweb_lists import parse_dataproxy
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import FaultServer, Request, SentinelServer, html_page, respond
+from tests.support.invariants import assert_archive_invariants
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 XML = [("Content-Type", "text/xml; charset=utf-8")]

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import (
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import (
     FaultServer,
     chunked,
     close_without_reply,
@@ -30,8 +32,7 @@ from faultserver import (
     self_signed_context,
     sequence,
 )
-from invariants import assert_archive_invariants
-from warcio.archiveiterator import ArchiveIterator
+from tests.support.invariants import assert_archive_invariants
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 TIMEOUT = 2
@@ -215,7 +216,7 @@ def _path_of(url: str) -> str:
 
 def test_fault_server_counts_and_misbehaves(tmp_path: Path) -> None:
     """The harness itself: raw bytes go out as scripted, hits are counted, the sentinel answers on 127.0.0.3."""
-    from faultserver import SentinelServer, raw
+    from tests.support.faultserver import SentinelServer, raw
 
     with FaultServer() as fs, SentinelServer() as sentinel:
         fs.route("/raw", raw(b"HTTP/1.1 200 \xe6\x88\x90\xe5\x8a\x9f\r\nX: \xff\r\n\r\nbody"))

@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import pytest
-from archive_crawl import ArchiveCrawl, archive_crawl
-from conftest import BIN, run_cli
 
 from archives import wacz_package
 from archives.cdxj import read_cdxj
 from archives.fixity import read_manifest
+from tests.support.archive_crawl import ArchiveCrawl, archive_crawl
+from tests.support.common import BIN, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from scrapy.exceptions import DropItem
 
+from archives.components.jsonl_export import JsonlExportPipeline
 from archives.http_record import HttpExchange
-from archives.jsonl import JsonlExportPipeline, JsonlWriter, encode_line
+from archives.jsonl import JsonlWriter, encode_line
 from archives.warc_writer import RotatingWarcWriter
 
 

@@ -12,11 +12,11 @@ import subprocess
 from typing import Any
 
 import pytest
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import FaultServer, html_page, release_path, respond
-from invariants import assert_archive_invariants, read_jsonl_strict
 
 from crawler.items import ReleaseItem
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import FaultServer, html_page, release_path, respond
+from tests.support.invariants import assert_archive_invariants, read_jsonl_strict
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 SEPARATORS = "a\nb\rc\u2028d\u2029e\u0085f\x0bg\x0ch"

@@ -16,11 +16,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archives.jsonl import JsonlWriter
 from archives.warc_writer import RotatingWarcWriter
-from crawler.recover import recover_dir
-from crawler.simulator.portal import AID_BASE
-from crawler.simulator_process import SimulatorProcess
-from tests.conftest import BIN, REPO, run_cli
-from tests.recurring_support import FAST, crawl, read_lines, write_registry
+from crawler.recurring.recover import recover_dir
+from simulator.portal import AID_BASE
+from simulator.process import SimulatorProcess
+from tests.support.common import BIN, REPO, run_cli
+from tests.support.recurring_support import FAST, crawl, read_lines, write_registry
 
 RELEASES = 40
 

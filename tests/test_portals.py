@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.portals import PortalConfigError, load_registry
-from tests.conftest import REPO, run_cli
+from crawler.recurring.portals import PortalConfigError, load_registry
+from tests.support.common import REPO, run_cli
 
 GOOD = """
 [portals.binjiang]

@@ -22,11 +22,11 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from archive_crawl import ArchiveCrawl, Exchange, archive_crawl
-from conftest import run_cli
 
 from archives import pywb
 from archives.warc_writer import timestamp17
+from tests.support.archive_crawl import ArchiveCrawl, Exchange, archive_crawl
+from tests.support.common import run_cli
 
 SERVED = [("default", "ours"), ("default", "added"), ("exact", "ours")]
 _RELEASE_LINK = re.compile(rb"/art/\d+/\d+/\d+/art_\d+_\d+\.html")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from archive_crawl import ArchiveCrawl, archive_crawl
-from conftest import read_jsonl, run_cli
 
 from archives.capture_index import CaptureIndex
+from tests.support.archive_crawl import ArchiveCrawl, archive_crawl
+from tests.support.common import read_jsonl, run_cli
 
 FETCH_FIELDS = ("fetched_at",)
 

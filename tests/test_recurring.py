@@ -14,11 +14,11 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archives.warc_writer import PROFILE_NOT_MODIFIED
-from crawler.events import validate_event
-from crawler.simulator.portal import AID_BASE, SimulatedPortal
-from crawler.simulator_process import SimulatorProcess
-from crawler.state import CrawlState
-from tests.recurring_support import Run, crawl, read_lines, write_registry
+from crawler.recurring.events import validate_event
+from crawler.recurring.state import CrawlState
+from simulator.portal import AID_BASE, SimulatedPortal
+from simulator.process import SimulatorProcess
+from tests.support.recurring_support import Run, crawl, read_lines, write_registry
 
 RELEASES = 60
 SEED = 11

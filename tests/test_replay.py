@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CrawlResult, read_jsonl, run_cli
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
+from tests.support.common import CrawlResult, read_jsonl, run_cli
 
 #: Fields that describe the fetch rather than the release (docs/schema.md).
 FETCH_FIELDS = ("fetched_at", "warc")

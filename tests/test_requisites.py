@@ -10,12 +10,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from asset_crawl import LIMIT, AssetCrawl, asset_crawl
 
 from archives.pywb import PywbError, Wayback, build_collection
-from crawler.simulator.server import STATIC_PATHS, attachment_body, static_body
+from simulator.server import STATIC_PATHS, attachment_body, static_body
 from spiders.release_page import parse_release_document
 from spiders.requisites import requisite_urls, requisite_urls_in
+from tests.support.asset_crawl import LIMIT, AssetCrawl, asset_crawl
 
 SITE_WIDE = ("/images/1/hanweb.css", "/images/1/css.css", "/script/page.css", "/module/jslib/jquery/jquery.js",
              "/images/1/qh_js.js", "/script/pagecontrol.js", "/images/1/logo.png")

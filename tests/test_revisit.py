@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archives.capture import payload_digest, revisit_profile
+from archives.components.capture import payload_digest, revisit_profile
 from archives.http_record import HttpExchange
 from archives.warc_writer import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RotatingWarcWriter
 

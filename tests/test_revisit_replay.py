@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
 from warcio.archiveiterator import ArchiveIterator
 
 from archives import pywb
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
+from tests.support.common import run_cli
 
 
 @dataclass

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.locks import LockHeld, PortalLock, is_locked
-from crawler.scheduling import ScheduleError, parse_duration, parse_schedule
+from crawler.recurring.locks import LockHeld, PortalLock, is_locked
+from crawler.recurring.scheduling import ScheduleError, parse_duration, parse_schedule
 
 T0 = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def test_duration_rejects_zero_and_garbage() -> None:
 
 # -- locks ---------------------------------------------------------------------------------------------------
 
-HOLDER = "import sys, time; from crawler.locks import PortalLock; PortalLock(sys.argv[1]).acquire(); " \
+HOLDER = "import sys, time; from crawler.recurring.locks import PortalLock; PortalLock(sys.argv[1]).acquire(); " \
          "print('held', flush=True); time.sleep(60)"
 
 

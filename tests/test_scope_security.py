@@ -21,12 +21,12 @@ from typing import Any
 
 import brotli
 import pytest
-from fault_crawl import FaultCrawl, run_fault_crawl
-from faultserver import FaultServer, SentinelServer, html_page, redirect, release_path, respond, sequence
-from invariants import assert_archive_invariants
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.ip_policy import IpPolicy, IpPolicyError
+from crawler.fetch.ip_policy import IpPolicy, IpPolicyError
+from tests.support.fault_crawl import FaultCrawl, run_fault_crawl
+from tests.support.faultserver import FaultServer, SentinelServer, html_page, redirect, release_path, respond, sequence
+from tests.support.invariants import assert_archive_invariants
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
@@ -150,7 +150,7 @@ def test_49_dns_rebinding_never_reaches_the_sentinel(tmp_path: Path, pin: bool) 
         os.environ["REBIND_LOG"] = str(log)
         try:
             crawl = run_fault_crawl(tmp_path / "out", urls=urls, settings={
-                "TWISTED_DNS_RESOLVER": "scope_support.RebindingResolver", "ARCHIVER_PIN_DNS": pin,
+                "TWISTED_DNS_RESOLVER": "tests.support.scope_support.RebindingResolver", "ARCHIVER_PIN_DNS": pin,
                 "CONCURRENT_REQUESTS": 1, "ARCHIVER_ALLOWED_IPS": f"127.0.0.1:{fs.port}"})
         finally:
             del os.environ["REBIND_LOG"]
@@ -176,7 +176,7 @@ def test_50_authorization_and_cookies_do_not_follow_redirects(tmp_path: Path) ->
         a.route("/second", sequence(redirect(b.url("/landing")), redirect(a_port2.url("/landing"))))
         a.route("/login", respond(302, b"", [("Set-Cookie", "sid=s3cr3t; Path=/"), ("Location", "/second")]))
         crawl = run_fault_crawl(tmp_path / "out", urls=[a.url("/login"), a.url("/login?again=1")],
-                                spider="scope_support.CredentialSpider",
+                                spider="tests.support.scope_support.CredentialSpider",
                                 settings={"ARCHIVER_ALLOWED_IPS": "127.0.0.1,127.0.0.2", "CONCURRENT_REQUESTS": 1})
         assert crawl.returncode == 0, crawl.output[-2000:]
         seconds = a.requests("/second")
@@ -325,7 +325,7 @@ def test_53_brotli_bomb_rejected(tmp_path: Path, fs: FaultServer) -> None:
 REPLAY_SCRIPT = """
 import sys
 from archives.warc_reader import iter_captures
-from fault_crawl import vm_hwm_kib
+from tests.support.fault_crawl import vm_hwm_kib
 caps = list(iter_captures([sys.argv[1]], max_body=4 << 20))
 print(len(caps), caps[0].body_truncated, len(caps[0].body), vm_hwm_kib())
 """
@@ -346,7 +346,7 @@ def test_53_replay_reads_a_bomb_in_a_warc_with_a_byte_limit(tmp_path: Path, gzip
     (warc,) = tmp_path.glob("*.warc.gz")
     repo = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-c", REPLAY_SCRIPT, str(warc)], capture_output=True, text=True,
-                          timeout=60, cwd=repo, env={**os.environ, "PYTHONPATH": f"{repo}{os.pathsep}{repo / 'tests'}"})
+                          timeout=60, cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)})
     count, truncated, length, maxrss_kib = proc.stdout.split()
     assert (count, truncated, int(length)) == ("1", "True", 4 << 20), proc.stderr
     assert int(maxrss_kib) < 200 * 1024  # the 256 MiB body was never materialized

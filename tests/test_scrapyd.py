@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from crawler.locks import PortalLock
-from crawler.simulator_process import SimulatorProcess
-from crawler.state import CrawlState
-from tests.conftest import BIN, REPO
-from tests.recurring_support import read_lines
+from crawler.recurring.locks import PortalLock
+from crawler.recurring.state import CrawlState
+from simulator.process import SimulatorProcess
+from tests.support.common import BIN, REPO
+from tests.support.recurring_support import read_lines
 
 RELEASES = 15
 PROJECT = "district_portal_archiver"

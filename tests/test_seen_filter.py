@@ -10,7 +10,7 @@ import scrapy
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.request import RequestFingerprinter
 
-from crawler.seen_filter import CompactDupeFilter, CompactSeenSet, fingerprint_key
+from crawler.fetch.seen_filter import CompactDupeFilter, CompactSeenSet, fingerprint_key
 
 
 def _request(i: int, method: str = "GET") -> scrapy.Request:

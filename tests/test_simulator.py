@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.simulator.portal import COLUMNS, SEED_INDEX, SimulatedPortal
-from crawler.simulator.server import write_truth
-from crawler.simulator.templates import attachment_href
+from simulator.portal import COLUMNS, SEED_INDEX, SimulatedPortal
+from simulator.server import write_truth
+from simulator.templates import attachment_href
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASES = 200
@@ -86,7 +86,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     args = [
         sys.executable,
         "-m",
-        "crawler.simulator",
+        "simulator",
         "--port",
         "0",
         "--releases",
@@ -294,7 +294,7 @@ def test_seed_release_page(sim: Sim, portal: SimulatedPortal) -> None:
         'ReleaseDate: 2016-08-15 11:16:50 ArticleHits: <script language="javascript" src="/module/visitcount/'
         "articlehits.jsp?colid=" in html
     )
-    seed_text = (ROOT / "crawler/simulator/data/seed_release.txt").read_text(encoding="utf-8")
+    seed_text = (ROOT / "simulator/data/seed_release.txt").read_text(encoding="utf-8")
     paragraphs = [b for b in seed_text.split("\n\n")[1:] if not b.startswith("Produced By")]
     zoom = html.split('<div id="zoom">', 1)[1].split("</div>", 1)[0]
     for paragraph in paragraphs:
@@ -468,7 +468,7 @@ def test_truth_cli_writes_jsonl(tmp_path: Path, sim: Sim, portal: SimulatedPorta
         [
             sys.executable,
             "-m",
-            "crawler.simulator",
+            "simulator",
             "--releases",
             str(RELEASES),
             "--truth",
@@ -538,7 +538,7 @@ def test_body_text_convention_matches_rendered_pages() -> None:
     """The truth's body_text is what architecture.md's block rule yields from the rendered `div#zoom`."""
     from lxml import html as lxml_html
 
-    from crawler.simulator import templates
+    from simulator import templates
 
     big = SimulatedPortal(5_000, seed=3)
     for i in range(0, 5_000, 97):

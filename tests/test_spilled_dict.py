@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.spilled_dict import SpilledDict
-from crawler.state import CrawlState
+from crawler.recurring.spilled_dict import SpilledDict
+from crawler.recurring.state import CrawlState
 from spiders.attachment_memory import AttachmentMemory
 
 

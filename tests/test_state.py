@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.state import SCHEMA_VERSION, CrawlState, StateError
-from tests.conftest import run_cli
+from crawler.recurring.state import SCHEMA_VERSION, CrawlState, StateError
+from tests.support.common import run_cli
 
 POINTER = {"url": "http://a.gov.cn/art/2024/1/2/art_1_7.html", "filename": "a.warc.gz", "offset": 0, "length": 10,
            "record_id": "<urn:uuid:1>", "payload_digest": "sha1:AAAA", "date": "2026-01-02T03:04:05.000000Z"}

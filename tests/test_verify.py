@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archive_crawl import ArchiveCrawl, archive_crawl
-from conftest import run_cli
 
 from archives.verify import verify_crawl
+from tests.support.archive_crawl import ArchiveCrawl, archive_crawl
+from tests.support.common import run_cli
 
 
 @pytest.fixture(scope="module")

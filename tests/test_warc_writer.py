@@ -13,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers_http import (
+
+from archives import warc_writer
+from archives.fixity import MANIFEST_NAME, verify_fixity
+from archives.http_record import HttpExchange, status_line
+from archives.warc_writer import RotatingWarcWriter
+from tests.support.helpers_http import (
     CHUNKED_BODY,
     COOKIES,
     GZIP_BODY,
@@ -22,11 +27,6 @@ from helpers_http import (
     read_records,
     sha1_b32,
 )
-
-from archives import warc_writer
-from archives.fixity import MANIFEST_NAME, verify_fixity
-from archives.http_record import HttpExchange, status_line
-from archives.warc_writer import RotatingWarcWriter
 
 NAME_RX = re.compile(r"^crawl-\d{17}-\d{5}-[A-Za-z0-9.-]+\.warc\.gz$")
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)

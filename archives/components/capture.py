@@ -1,0 +1,383 @@
+"""Scrapy extension that writes every downloaded response (and its request) to WARC.
+
+It listens to ``response_downloaded``, which the downloader sends before any downloader middleware's
+``process_response`` runs: the body is still Content-Encoded, and redirects (3xx) and error responses that
+never reach a callback are captured too. The record location goes into ``request.meta["warc"]``.
+
+Settings read (defaults in brackets): ``WARC_ENABLED`` [True], ``WARC_OUTPUT_DIR`` ["output/warc"],
+``WARC_PREFIX`` ["crawl"], ``WARC_MAX_SIZE`` [1_000_000_000], ``WARC_OPERATOR`` [""], ``WARC_FSYNC_INTERVAL``
+[1.0], ``WARC_CRAWLHOST`` [socket.gethostname()], ``WARC_CRAWL_LOG_LEVEL`` ["INFO"],
+``WARC_CRAWL_LOG_MAX_BYTES`` [64 MiB]; for warcinfo only: ``ROBOTSTXT_OBEY``, ``USER_AGENT``, ``BOT_NAME``,
+``LOG_FORMAT``, ``LOG_DATEFORMAT`` and the settings named in ``WARCINFO_SETTINGS``.
+
+``WARC-Date`` is the capture start as far as Scrapy lets us know it: the time of ``response_downloaded``
+minus ``request.meta["download_latency"]`` (the time from sending the request to the response headers, set by
+the HTTP/1.1 handler). It is never earlier than the real start, and later by at most the body transfer time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import platform
+import socket
+import tempfile
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+
+from archives.http_record import HttpExchange, header_text, warc_date
+from archives.warc_writer import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    RotatingWarcWriter,
+    WarcWriteError,
+)
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Request, Response
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+CLOSE_REASON = "warc_write_failed"
+META_KEY = "warc"
+RECONSTRUCTION_NOTE = (
+    "HTTP request and response blocks are reconstructed from what Scrapy keeps, not copied from the wire: "
+    "header names are title-cased and their original order and hop-by-hop headers (Connection, Keep-Alive, "
+    "Transfer-Encoding) are lost; bodies are de-chunked and Content-Length is regenerated from the stored "
+    "bytes; Content-Encoding is kept and the body is stored as received (still compressed); reason phrases "
+    "are the standard ones (empty for unknown codes); HTTP/2 is written as HTTP/1.1 with WARC-Protocol: h2; "
+    "non-ASCII header octets are percent-encoded byte by byte; request Host and Content-Length headers are "
+    "regenerated. WARC-Date is the response_downloaded time minus Scrapy's download_latency."
+)
+WARCINFO_SETTINGS = (
+    "BOT_NAME",
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "DEFAULT_REQUEST_HEADERS",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "RANDOMIZE_DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED",
+    "DOWNLOAD_TIMEOUT",
+    "DOWNLOAD_MAXSIZE",
+    "DOWNLOAD_FAIL_ON_DATALOSS",
+    "DEPTH_LIMIT",
+    "RETRY_ENABLED",
+    "RETRY_TIMES",
+    "RETRY_HTTP_CODES",
+    "REDIRECT_ENABLED",
+    "REDIRECT_MAX_TIMES",
+    "COOKIES_ENABLED",
+    "WARC_PREFIX",
+    "WARC_MAX_SIZE",
+)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def scrapy_headers(headers: Headers) -> list[tuple[str, str]]:
+    """All header values in order, repeated headers kept (``getlist``), as ASCII text."""
+    return [(header_text(key), header_text(value)) for key in headers for value in headers.getlist(key)]
+
+
+def exchange_from_scrapy(request: Request, response: Response, received_at: datetime) -> HttpExchange:
+    """Convert a downloaded Scrapy request/response into an `HttpExchange`."""
+    latency = request.meta.get("download_latency")
+    started = received_at
+    if isinstance(latency, int | float) and 0 <= latency < 86400:
+        started = received_at - timedelta(seconds=latency)
+    ip = getattr(response, "ip_address", None)
+    return HttpExchange(
+        method=request.method,
+        url=response.url,
+        request_headers=scrapy_headers(request.headers),
+        request_body=request.body,
+        protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+        status=response.status,
+        response_headers=scrapy_headers(response.headers),
+        body=response.body,
+        ip_address=str(ip) if ip is not None else None,
+        started_at=started,
+        truncated="disconnect" if "dataloss" in response.flags else None,
+    )
+
+
+def warc_pointer_for(response: Response) -> dict[str, Any] | None:
+    """Return the WARC pointer of *response*, or None when meta holds none or one for another URL."""
+    try:
+        pointer = response.meta.get(META_KEY)
+    except AttributeError:  # response not bound to a request
+        return None
+    if isinstance(pointer, dict) and pointer.get("url") == response.url:
+        return pointer
+    return None
+
+
+# -- revisits (recurring crawls) ---------------------------------------------------------------------------
+#: Set by ``crawler.recurring.conditional`` on a conditional re-request: the original capture this URL has in the
+#: archive, ``{"record_id", "url", "date", "payload_digest"}``. Only then may a revisit be written.
+ORIGINAL_META_KEY = "recurring_original"
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:BASE32`` of an entity body, as warcio writes ``WARC-Payload-Digest``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
+    """The revisit profile for this exchange, or None for a full response record.
+
+    A revisit needs the original in *original* (set by the recurring middleware, which checks that the
+    original's WARC file exists); then a 304 is ``server-not-modified`` and a complete 200 whose payload digest
+    equals the original's is ``identical-payload-digest``.
+    """
+    if not isinstance(original, dict) or not original.get("record_id") or exchange.truncated:
+        return None
+    if exchange.status == 304:
+        return PROFILE_NOT_MODIFIED
+    if exchange.status == 200 and original.get("payload_digest") == payload_digest(exchange.body):
+        return PROFILE_IDENTICAL
+    return None
+
+
+def get_capture(crawler: Crawler) -> WarcCaptureExtension | None:
+    """Return the crawler's capture extension, if it is enabled."""
+    return getattr(crawler, "warc_capture", None)
+
+
+class _CrawlLogHandler(logging.Handler):
+    """Keep formatted log lines in an anonymous temp file, up to a byte cap."""
+
+    def __init__(self, level: str | int, max_bytes: int) -> None:
+        super().__init__(level)
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the whole crawl
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            if self.size + len(line) > self.max_bytes:
+                self.dropped += 1
+                return
+            self.file.write(line)
+            self.size += len(line)
+        except Exception:
+            self.handleError(record)
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8", "backslashreplace")
+        self.file.write(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+class WarcCaptureExtension:
+    """Write request/response record pairs on ``response_downloaded``; see the module docstring."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.output_dir: str = settings.get("WARC_OUTPUT_DIR", "output/warc")
+        self.prefix: str = settings.get("WARC_PREFIX", "crawl")
+        self.max_size: int = settings.getint("WARC_MAX_SIZE", 1_000_000_000)
+        self.operator: str = settings.get("WARC_OPERATOR", "") or ""
+        self.fsync_interval: float = settings.getfloat("WARC_FSYNC_INTERVAL", 1.0)
+        self.crawlhost: str = settings.get("WARC_CRAWLHOST") or socket.gethostname()
+        self.log_level = settings.get("WARC_CRAWL_LOG_LEVEL", "INFO")
+        self.log_max_bytes: int = settings.getint("WARC_CRAWL_LOG_MAX_BYTES", 64 * 1024 * 1024)
+        self.writer: RotatingWarcWriter | None = None
+        self.failed = False
+        self._log_handler: _CrawlLogHandler | None = None
+        self._close_call: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC capture is off: set WARC_ENABLED to True to enable it")
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.warc_capture = ext  # type: ignore[attr-defined]
+        ext.attach_crawl_log()  # from here on, so the log holds the enabled components and settings
+        return ext
+
+    # -- warcinfo ---------------------------------------------------------------------------------
+
+    def warcinfo_fields(self) -> dict[str, Any]:
+        """The warcinfo block written at the start of every file."""
+        settings = self.crawler.settings
+        chosen = {name: settings.get(name) for name in WARCINFO_SETTINGS}
+        software = (
+            f"district-portal-archiver/{_version('district-portal-archiver')} "
+            f"Scrapy/{_version('scrapy')} warcio/{_version('warcio')} "
+            f"Python/{platform.python_version()}"
+        )
+        return {
+            "software": software,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": self.crawlhost,
+            "operator": self.operator or "unspecified",
+            "robots": "classic" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": settings.get("USER_AGENT") or "",
+            "isPartOf": settings.get("BOT_NAME") or "",
+            "description": RECONSTRUCTION_NOTE,
+            "crawl-settings": json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str),
+        }
+
+    # -- signals ----------------------------------------------------------------------------------
+
+    def attach_crawl_log(self) -> None:
+        """Start copying log lines (root logger) into the crawl log that is archived at close."""
+        if self._log_handler is not None:
+            return
+        handler = _CrawlLogHandler(self.log_level, self.log_max_bytes)
+        settings = self.crawler.settings
+        handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
+        logging.getLogger().addHandler(handler)
+        self._log_handler = handler
+
+    def spider_opened(self) -> None:
+        """Create the writer (files open lazily, on the first record); the crawl log is already attached."""
+        self.attach_crawl_log()
+        try:
+            self.writer = RotatingWarcWriter(
+                self.output_dir,
+                self.prefix,
+                self.max_size,
+                self.warcinfo_fields(),
+                crawlhost=self.crawlhost,
+                fsync_interval=self.fsync_interval,
+            )
+            self.writer.directory.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            self._fail(f"cannot prepare WARC output directory {self.output_dir!r}: {exc}")
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Write the record pair and store its pointer in ``request.meta["warc"]``."""
+        request.meta.pop(META_KEY, None)  # a pointer copied from a redirect/retry parent is not ours
+        stats = self.crawler.stats
+        if self.writer is None or self.failed:
+            stats.inc_value("warc/skipped/writer_failed")
+            return
+        if not response.url.startswith(("http://", "https://")):
+            stats.inc_value("warc/skipped/scheme")
+            return
+        exchange = exchange_from_scrapy(request, response, datetime.now(UTC))
+        try:
+            profile = revisit_profile(exchange, request.meta.get(ORIGINAL_META_KEY))
+            if profile is not None:
+                pointer = self.writer.write_revisit(exchange, request.meta[ORIGINAL_META_KEY], profile)
+            else:
+                pointer = self.writer.write_exchange(exchange)
+            self.writer.fsync_if_due()
+        except WarcWriteError as exc:
+            self._fail(str(exc))
+            return
+        request.meta[META_KEY] = {**pointer.as_dict(), "date": warc_date(exchange.started_at),
+                                  "revisit": profile}
+        stats.inc_value("warc/records", 2)
+        stats.inc_value("warc/responses" if profile is None else "warc/revisits")
+        if exchange.truncated:
+            stats.inc_value(f"warc/truncated/{exchange.truncated}")
+
+    async def spider_closed(self, reason: str) -> None:
+        """Write the crawl log as a ``resource`` record, then close (rename, fixity) the WARC file."""
+        handler, self._log_handler = self._log_handler, None
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+        writer = self.writer
+        try:
+            if writer is not None and handler is not None:
+                self._write_crawl_log(writer, handler, reason)
+        except WarcWriteError as exc:
+            self.failed = True
+            logger.error("Could not write the crawl log to WARC: %s", exc)
+        finally:
+            if handler is not None:
+                handler.close()
+        if writer is not None:
+            try:
+                closed = writer.close()
+            except (WarcWriteError, OSError) as exc:
+                logger.error("Could not close WARC file %s: %s", writer.current_filename, exc)
+                self.crawler.stats.set_value("warc/close_failed", 1)
+            else:
+                self.crawler.stats.set_value("warc/files", len(closed))
+                logger.info("WARC files closed: %s", ", ".join(closed) or "(none)")
+
+    def _write_crawl_log(self, writer: RotatingWarcWriter, handler: _CrawlLogHandler, reason: str) -> None:
+        if handler.dropped:
+            handler.append(f"[{handler.dropped} log lines dropped: WARC_CRAWL_LOG_MAX_BYTES reached]\n")
+        stats = self.crawler.stats.get_stats()
+        handler.append(f"close reason: {reason}\nstats: {json.dumps(stats, default=str, sort_keys=True)}\n")
+        handler.file.flush()
+        size = handler.file.tell()
+        handler.file.seek(0)
+        spider = self.crawler.spider
+        name = getattr(spider, "name", None) or "spider"
+        started = stats.get("start_time")
+        stamp = started.strftime("%Y%m%dT%H%M%SZ") if isinstance(started, datetime) else "unknown"
+        writer.write_resource(
+            f"urn:x-crawl-log:{header_text(name)}:{stamp}",
+            handler.file,
+            "text/plain; charset=utf-8",
+            length=size,
+        )
+
+    # -- durability API used by archives.jsonl --------------------------------------------------
+
+    def sync(self) -> bool:
+        """fsync the WARC; return False (and stop the crawl) if that failed."""
+        if self.writer is None:
+            return False
+        try:
+            self.writer.sync()
+        except WarcWriteError as exc:
+            self._fail(str(exc))
+            return False
+        return True
+
+    def pointer_is_durable(self, pointer: dict[str, Any]) -> bool:
+        """True when the record behind *pointer* has been fsynced."""
+        return self.writer is not None and self.writer.pointer_is_durable(pointer)
+
+    # -- failure ----------------------------------------------------------------------------------
+
+    def _fail(self, message: str) -> None:
+        """Log, flag, count and close the spider with reason ``warc_write_failed`` (once)."""
+        logger.error("WARC capture failed, closing the spider (%s): %s", CLOSE_REASON, message)
+        self.crawler.stats.set_value("warc/write_failed", 1)
+        if self.failed:
+            return
+        self.failed = True
+        engine = self.crawler.engine
+        if engine is None or engine.spider is None:
+            return
+        self._close_call = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+        self._close_call.addErrback(self._close_error)
+
+    @staticmethod
+    def _close_error(failure: Failure) -> None:
+        logger.error("Closing the spider after a WARC failure failed: %s", failure.getErrorMessage())

@@ -1,0 +1,29 @@
+"""The ``crawler`` command: crawl, demo, simulate, extract (and the archive tools that build on them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.cli import archive, crawl, recurring
+from crawler.cli.common import EXIT_BAD_INPUT, CliError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crawler", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    crawl.register(sub)
+    archive.register(sub)
+    recurring.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``crawler`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"crawler {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+

@@ -1,0 +1,304 @@
+"""The recurring-crawl commands: ``portals``, ``due``, ``run-due``, ``export-state``, ``recover``, and the
+registry side of ``crawl --portal ID`` (`prepare_crawl`, `finish_crawl`).
+
+Exit statuses: `crawler.cli.common.Exit` (0 done, 1 a crawl problem, 2 bad input, 3 finished but flagged: the
+release count or the field coverage dropped sharply against the portal's previous run, 4 not crawled: another run
+holds the portal, or crawled it since it was found due).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_FLAGGED, EXIT_NOT_RUN, EXIT_OK, CliError
+
+DEFAULT_REGISTRY = "portals.toml"
+NOT_RUN_REASONS = ("portal_locked", "not_due")
+
+
+# -- crawl --portal ID ---------------------------------------------------------------------------------------
+
+def _registry_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "portals", None):
+        return Path(args.portals)
+    from scrapy.utils.project import get_project_settings
+
+    return Path(get_project_settings().get("PORTAL_REGISTRY") or DEFAULT_REGISTRY)
+
+
+def _load(args: argparse.Namespace) -> dict[str, Any]:
+    from crawler.recurring.portals import PortalConfigError, load_registry
+
+    try:
+        return load_registry(_registry_path(args))
+    except PortalConfigError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def prepare_crawl(args: argparse.Namespace, extra: dict[str, Any]) -> dict[str, Any]:
+    """Fill a ``crawl`` from the registry when no --start-url is given; add the recurring settings."""
+    if args.start_url is None:
+        portals = _load(args)
+        if args.portal not in portals:
+            raise CliError(f"no portal {args.portal!r} in {_registry_path(args)} "
+                           f"(registered: {', '.join(portals) or 'none'}); give --start-url or register it")
+        portal = portals[args.portal]
+        args.start_url = ",".join(portal.start_urls)
+        args.allowed_hosts = args.allowed_hosts or ",".join(portal.allowed_hosts)
+        if args.delay is None:
+            args.delay = portal.delay
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": portal.concurrency,
+                    "RECURRING_REFRESH_WINDOW_DAYS": portal.refresh_window.total_seconds() / 86400}
+        if portal.asset_hosts:
+            settings["PORTAL_ASSET_HOSTS"] = list(portal.asset_hosts)
+        if portal.allowed_ips:
+            settings["ARCHIVER_ALLOWED_IPS"] = list(portal.allowed_ips)
+        extra = {**settings, **extra}
+    if getattr(args, "state", None):
+        extra["STATE_PATH"] = args.state
+    if getattr(args, "refresh", False):
+        extra["RECURRING_REFRESH"] = True
+    return extra
+
+
+def recurring_summary(stats: dict[str, Any]) -> list[str]:
+    """What the recurring machinery did in a run, from Scrapy's stats."""
+    if "recurring/run_id" not in stats:
+        return []
+
+    def n(key: str) -> int:
+        return int(stats.get(f"recurring/{key}", 0) or 0)
+
+    lines = [
+        f"run {n('run_id')}: listed {n('listed')}   new {n('new')}   changed {n('changed')}   unchanged "
+        f"{n('unchanged')}   hits events {n('events/hits_changed')}   removed {n('removed')}",
+        f"conditional requests {n('conditional_requests')}   304 {n('not_modified')}   revisits written "
+        f"{int(stats.get('warc/revisits', 0) or 0)}   not re-requested: old {n('skipped_old')}, "
+        f"archived before the interruption {n('resume_skipped')}",
+    ]
+    if stats.get("recurring/flagged"):
+        lines.append(f"FLAGGED: {stats['recurring/flagged']} (see the run record: crawler portals)")
+    return lines
+
+
+def finish_crawl(stats: dict[str, Any], crawl_ok: bool) -> int:
+    """Print the recurring summary; the exit status of a crawl (see the module docstring)."""
+    for line in recurring_summary(stats):
+        print(line)
+    reason = stats.get("finish_reason")
+    if reason in NOT_RUN_REASONS:
+        print(f"not crawled: {'another run holds this portal' if reason == 'portal_locked' else 'no longer due'}")
+        return EXIT_NOT_RUN
+    finished = reason == "finished" and (crawl_ok or int(stats.get("recurring/listed", 0) or 0) > 0)
+    if not finished:
+        return EXIT_CRAWL_PROBLEM
+    return EXIT_FLAGGED if stats.get("recurring/flagged") else EXIT_OK
+
+
+# -- portals, due, run-due ------------------------------------------------------------------------------------
+
+def _state_path(args: argparse.Namespace, portal_id: str) -> Path:
+    return Path(args.state) if args.state else Path(args.archive_root) / portal_id / "state.sqlite"
+
+
+def _last_run(args: argparse.Namespace, portal_id: str) -> Any:
+    from crawler.recurring.state import CrawlState, StateError
+
+    path = _state_path(args, portal_id)
+    if not path.exists():
+        return None
+    try:
+        state = CrawlState(path)
+    except StateError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        return state.last_run(portal_id)
+    finally:
+        state.close()
+
+
+def _schedule_rows(args: argparse.Namespace) -> Iterator[tuple[Any, Any, datetime, bool]]:
+    from crawler.recurring.state import parse_iso
+
+    now = datetime.now(UTC)
+    for portal in _load(args).values():
+        last = _last_run(args, portal.id)
+        started = parse_iso(last["started_at"]) if last else None
+        due_at = portal.schedule.next_due(started, now)
+        yield portal, last, due_at, portal.enabled and due_at <= now
+
+
+def cmd_portals(args: argparse.Namespace) -> int:
+    rows = list(_schedule_rows(args))
+    print(f"{'id':<16} {'enabled':<7} {'schedule':<14} {'last run':<34} next due")
+    for portal, last, due_at, due in rows:
+        last_text = f"{last['started_at'][:19]}Z {last['outcome'] or 'running'}" if last else "never"
+        due_text = "now" if due else (due_at.strftime("%Y-%m-%dT%H:%M:%SZ") if portal.enabled else "-")
+        print(f"{portal.id:<16} {'yes' if portal.enabled else 'no':<7} {portal.schedule.text:<14} "
+              f"{last_text:<34} {due_text}")
+    return EXIT_OK
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    for portal, _last, _due_at, due in _schedule_rows(args):
+        if due:
+            print(portal.id)
+    return EXIT_OK
+
+
+def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int) -> list[str]:
+    """The ``crawler crawl`` command line run-due starts for one portal."""
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--portal", portal_id, "--portals",
+               str(_registry_path(args)), "--out", str(Path(args.archive_root) / portal_id),
+               "--set", f"RECURRING_EXPECT_LAST_RUN={expect_last_run}"]
+    if args.state:
+        command += ["--state", args.state]
+    for pair in args.set or []:
+        command += ["--set", pair]
+    return command
+
+
+def cmd_run_due(args: argparse.Namespace) -> int:
+    """Crawl every due portal, at most --parallel at a time, each in its own process."""
+    if args.parallel < 1:
+        raise CliError(f"--parallel expects a number >= 1, got {args.parallel}")
+    queue = [(portal.id, last["run_id"] if last else 0) for portal, last, _d, due in _schedule_rows(args) if due]
+    if not queue:
+        print("no portal is due")
+        return EXIT_OK
+    running: list[tuple[str, subprocess.Popen[bytes]]] = []
+    results: dict[str, int] = {}
+    while queue or running:
+        while queue and len(running) < args.parallel:
+            portal_id, last_run = queue.pop(0)
+            print(f"crawling {portal_id}", flush=True)
+            running.append((portal_id, subprocess.Popen(crawl_command(args, portal_id, last_run),
+                                                        stdout=subprocess.DEVNULL)))
+        for item in list(running):
+            code = item[1].poll()
+            if code is not None:
+                running.remove(item)
+                results[item[0]] = code
+                word = {EXIT_OK: "done", EXIT_FLAGGED: "done, FLAGGED", EXIT_NOT_RUN: "skipped (locked or no "
+                        "longer due)"}.get(code, f"failed (exit {code})")
+                print(f"{item[0]}: {word}", flush=True)
+        time.sleep(0.2)
+    if any(code not in (EXIT_OK, EXIT_FLAGGED, EXIT_NOT_RUN) for code in results.values()):
+        return EXIT_CRAWL_PROBLEM
+    return EXIT_FLAGGED if EXIT_FLAGGED in results.values() else EXIT_OK
+
+
+# -- export-state, recover ------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = ("release_id", "portal", "url", "first_seen", "last_seen", "removed_at", "hits", "fingerprint",
+                 "latest_type", "latest_filename", "latest_offset", "latest_length", "latest_record_id",
+                 "orig_filename", "orig_offset", "orig_length", "orig_record_id")
+
+
+def cmd_export_state(args: argparse.Namespace) -> int:
+    from crawler.recurring.state import CrawlState, StateError
+
+    path = Path(args.state)
+    if not path.is_file():
+        raise CliError(f"no crawl state at {path}")
+    try:
+        state = CrawlState(path)
+    except StateError as exc:
+        raise CliError(str(exc)) from exc
+    count = 0
+    target = open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout)  # noqa: SIM115
+    with target as out:
+        try:
+            writer = csv.writer(out) if args.format == "csv" else None
+            if writer is not None:
+                writer.writerow(EXPORT_FIELDS)
+            for row in state.releases(args.portal):
+                if writer is not None:
+                    writer.writerow([row[k] for k in EXPORT_FIELDS])
+                else:
+                    out.write(json.dumps(export_record(row), ensure_ascii=False) + "\n")
+                count += 1
+        finally:
+            state.close()
+    print(f"exported {count} releases" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+def export_record(row: Any) -> dict[str, Any]:
+    """One release of the state as researchers get it (JSONL form)."""
+    return {
+        "release_id": row["release_id"], "portal": row["portal"], "url": row["url"],
+        "first_seen": row["first_seen"], "last_seen": row["last_seen"], "removed_at": row["removed_at"],
+        "hits": row["hits"], "fingerprint": row["fingerprint"],
+        "latest_capture": {"type": row["latest_type"], "filename": row["latest_filename"],
+                           "offset": row["latest_offset"], "length": row["latest_length"],
+                           "record_id": row["latest_record_id"]},
+        "original_capture": {"filename": row["orig_filename"], "offset": row["orig_offset"],
+                             "length": row["orig_length"], "record_id": row["orig_record_id"],
+                             "payload_digest": row["payload_digest"]},
+    }
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from crawler.recurring.recover import recover_dir
+
+    try:
+        report = recover_dir(args.directory)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    for name, kept, cut in report.recovered:
+        print(f"recovered {name}: kept {kept} bytes, cut {cut}")
+    for path in report.removed_empty:
+        print(f"removed empty {path}")
+    for path in report.skipped_live:
+        print(f"left alone (a live run holds it): {path}")
+    for path in report.jsonl_skipped_live:
+        print(f"left alone (a live run holds its directory): {path}")
+    print(f"{len(report.recovered)} WARC file(s) recovered, {len(report.jsonl_checked)} JSONL file(s) checked")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the recurring-crawl subcommands, and the registry options of ``crawl``."""
+    crawl = sub.choices["crawl"]
+    crawl.add_argument("--portals", default=None, help="portal registry (default: PORTAL_REGISTRY, portals.toml); "
+                       "without --start-url, --portal ID is crawled from its registry entry")
+    crawl.add_argument("--state", default=None, help="crawl state database (default: OUT/state.sqlite)")
+    crawl.add_argument("--refresh", action="store_true",
+                       help="re-request every known release conditionally, however old")
+
+    def schedule_args(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--portals", default=None, help="portal registry (default: portals.toml)")
+        parser.add_argument("--archive-root", default="output", help="portal P is archived in ROOT/P")
+        parser.add_argument("--state", default=None, help="one state database for all (default: ROOT/P/state.sqlite)")
+
+    portals = sub.add_parser("portals", help="list the registered portals, their last run and next due time")
+    schedule_args(portals)
+    portals.set_defaults(func=cmd_portals)
+    due = sub.add_parser("due", help="print the ids of the portals due now")
+    schedule_args(due)
+    due.set_defaults(func=cmd_due)
+    run_due = sub.add_parser("run-due", help="crawl the portals due now (each in its own process)")
+    schedule_args(run_due)
+    run_due.add_argument("--parallel", type=int, default=1, help="portals crawled at the same time")
+    run_due.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
+    run_due.set_defaults(func=cmd_run_due)
+    export = sub.add_parser("export-state", help="write every release's state (seen, removed, latest capture)")
+    export.add_argument("--state", required=True, help="the crawl state database (OUT/state.sqlite)")
+    export.add_argument("--portal", default=None, help="only this portal")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export_state)
+    recover = sub.add_parser("recover", help="recover .open WARCs and partial JSONL lines a killed crawl left")
+    recover.add_argument("directory", help="an output directory (searched recursively)")
+    recover.set_defaults(func=cmd_recover)

@@ -1,0 +1,49 @@
+"""Scrapy's redirect middlewares, with the requests they give up on written as failure rows.
+
+Scrapy raises ``IgnoreRequest("max redirections reached")`` from ``process_response``, which no other
+middleware sees, and silently hands back a 3xx whose ``Location`` has a non-http(s) scheme. These subclasses
+record both (``redirect_loop``, ``redirect_scheme``) and otherwise behave exactly like Scrapy's. Every 3xx on
+the way is archived anyway: the capture extension writes it on ``response_downloaded``, before any middleware.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+from crawler.fetch.failure_log import record_failure
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+
+_REDIRECT_CODES = {301, 302, 303, 307, 308}
+
+
+class RecordingRedirectMiddleware(RedirectMiddleware):
+    """`RedirectMiddleware` that records redirect loops and refused schemes."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        try:
+            result = super().process_response(request, response)
+        except IgnoreRequest as exc:
+            record_failure(self.crawler, request, "redirect_loop", str(exc), response)
+            raise
+        if result is response and response.status in _REDIRECT_CODES and b"Location" in response.headers:
+            location = (response.headers.get(b"Location") or b"").decode("latin-1")
+            if urlsplit(urljoin(request.url, location.strip())).scheme not in {"http", "https"}:
+                record_failure(self.crawler, request, "redirect_scheme", f"Location: {location}", response)
+        return result
+
+
+class RecordingMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """`MetaRefreshMiddleware` that records meta-refresh loops."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:
+            record_failure(self.crawler, request, "redirect_loop", f"meta refresh: {exc}", response)
+            raise

@@ -1,0 +1,134 @@
+"""Retries as an archive needs them: truncated bodies are retried, and ``Retry-After`` is honoured.
+
+``ArchivalRetryMiddleware`` replaces Scrapy's ``RetryMiddleware`` at its place (550, same settings:
+``RETRY_TIMES``, ``RETRY_HTTP_CODES``, ``RETRY_EXCEPTIONS``); ``DatalossRetryMiddleware`` sits before
+``HttpCompressionMiddleware`` (590) so a truncated gzip body is seen as truncated, not as a decoding error.
+
+- **dataloss**: with ``DOWNLOAD_FAIL_ON_DATALOSS = False`` Scrapy hands over a body cut short (reset mid-body,
+  broken chunking) flagged ``dataloss``; the capture extension has archived it with ``WARC-Truncated:
+  disconnect``. It is retried like a network error; when the retries run out a ``dataloss`` failure row points at
+  the last truncated record and the request goes no further (no release row from a partial body).
+- **Retry-After** on a retryable status (429, 503, ...): the retry is not sent before the stated delay
+  (seconds or an HTTP date), and the host's download delay is raised to it, so the request rate to that host
+  drops for the rest of the crawl. A delay above ``RETRY_AFTER_MAX`` is not waited for: the response is final
+  (a ``http_<status>`` failure row) and counted in ``retry/retry_after_too_long``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Self
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from crawler.fetch.failure_log import record_failure
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+NOT_BEFORE_META = "retry_not_before"
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` value asks for (delta-seconds or HTTP-date), or None when unparsable."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class ArchivalRetryMiddleware(RetryMiddleware):
+    """`RetryMiddleware` that honours ``Retry-After``; see the module docstring."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        self.retry_after_max = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        """Hold a retry back until the time its ``Retry-After`` named."""
+        wait = request.meta.get(NOT_BEFORE_META, 0.0) - time.monotonic()
+        if wait > 0:
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        stats = self.crawler.stats
+        assert stats is not None
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        delay = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if delay is not None and delay > self.retry_after_max:
+            stats.inc_value("retry/retry_after_too_long")
+            return response
+        retry = self._retry(request, f"{response.status} response")
+        if retry is None:
+            return response
+        if delay:
+            stats.inc_value("retry/retry_after_honoured")
+            retry.meta[NOT_BEFORE_META] = time.monotonic() + delay
+            self._slow_down_host(request, delay)
+        return retry
+
+    def _slow_down_host(self, request: Request, delay: float) -> None:
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
+
+    def _retry(self, request: Request, reason: str | Exception | type[Exception]) -> Request | None:
+        assert self.crawler.spider is not None
+        return get_retry_request(
+            request, reason=reason, spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
+        )
+
+
+class DatalossRetryMiddleware:
+    """Retry a response flagged ``dataloss``; after ``RETRY_TIMES`` retries, a failure row and no further."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("RETRY_ENABLED", True)
+        self.max_retry_times = crawler.settings.getint("RETRY_TIMES", 2)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if "dataloss" not in response.flags:
+            return response
+        stats = self.crawler.stats
+        assert stats is not None and self.crawler.spider is not None
+        stats.inc_value("retry/dataloss")
+        if self.enabled and not request.meta.get("dont_retry", False):
+            retry = get_retry_request(request, reason="dataloss", spider=self.crawler.spider,
+                                      max_retry_times=request.meta.get("max_retry_times", self.max_retry_times))
+            if retry is not None:
+                return retry
+        record_failure(self.crawler, request, "dataloss", "body shorter than announced", response)
+        raise IgnoreRequest(f"truncated body after retries: {response.url}")

@@ -1,0 +1,1 @@
+"""The one place that joins spider, pipelines and export without an engine: ``extract`` and ``replay``."""

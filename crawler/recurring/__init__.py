@@ -1,0 +1,1 @@
+"""Run-to-run crawling: registry, schedule, lock, state, conditional requests, events (docs/recurring.md)."""

@@ -1,5 +1,0 @@
-"""The simulated Hanweb district portal (deterministic, loopback only). The server lives in `server.py`."""
-
-from crawler.simulator.portal import Release, SimulatedPortal
-
-__all__ = ["Release", "SimulatedPortal"]

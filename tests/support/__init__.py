@@ -1,0 +1,1 @@
+"""Helpers of the test suite: crawl runners, fault and HTTP servers, invariants, test spiders."""

@@ -1,0 +1,47 @@
+"""What many tests share: the repository's paths, the ``crawler`` command in a child process, JSONL reading."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class CrawlResult:
+    """A finished crawl's outputs and the simulator's truth about the portal it crawled."""
+
+    out_dir: Path
+    rows: list[dict[str, Any]]
+    truth: dict[str, dict[str, Any]]
+    sim_stats: dict[str, Any]
+    returncode: int
+    stdout: str
+
+    @property
+    def warc_files(self) -> list[Path]:
+        return sorted((self.out_dir / "warc").glob("*.warc.gz"))
+
+
+def run_cli(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run the ``crawler`` command in a child process (each crawl needs a fresh Twisted reactor)."""
+    return subprocess.run([str(BIN / "crawler"), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO, **kwargs)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8", errors="strict") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def load_truth(releases: int, seed: int, base_url: str, tmp: Path) -> dict[str, dict[str, Any]]:
+    truth_path = tmp / "truth.jsonl"
+    subprocess.run([sys.executable, "-m", "simulator", "--releases", str(releases), "--seed", str(seed),
+                    "--truth", str(truth_path), "--base-url", base_url], check=True, cwd=REPO, timeout=300)
+    return {row["url"]: row for row in read_jsonl(truth_path)}
