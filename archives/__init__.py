@@ -1,8 +1,13 @@
-"""Archive formats: WARC writing (rotation, `.open`, warcinfo), Scrapy capture extension, JSONL, fixity."""
+"""Archive formats, no Scrapy: WARC writing and reading, the WARC pointer, JSONL, fixity, indexes, packages.
 
+The Scrapy glue (capture extension, JSONL export pipeline, replay download handler) is ``archives.components``.
+"""
+
+from archives.errors import ArchiveError
 from archives.fixity import append_fixity, verify_fixity
 from archives.http_record import HttpExchange
-from archives.warc_writer import ArchiveError, RotatingWarcWriter, WarcPointer, WarcWriteError
+from archives.pointer import WarcPointer
+from archives.warc_writer import RotatingWarcWriter, WarcWriteError
 
 __all__ = [
     "ArchiveError",

@@ -17,23 +17,18 @@ from urllib.parse import urljoin
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
 from archives.warc_reader import load_http_headers, open_records, warc_files
 
 #: Redirect hops followed from a linked URL to the file (Scrapy's REDIRECT_MAX_TIMES is 20; CMSs use one).
 MAX_HOPS = 10
-POINTER_KEYS = ("filename", "offset", "length", "record_id", "payload_digest")
 
 
-def public_pointer(pointer: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The five pointer keys a row carries (schema ``warc_pointer``)."""
-    return None if pointer is None else {key: pointer[key] for key in POINTER_KEYS}
-
-
-def archived_fields(content_type: str | None, size: int, pointer: dict[str, Any] | None) -> dict[str, Any]:
+def archived_fields(content_type: str | None, size: int, pointer: WarcPointer | None) -> dict[str, Any]:
     """Row fields of an archived attachment; ``size`` is the decoded body's length in bytes."""
     return {"content_type": content_type, "size": size,
-            "payload_digest": pointer.get("payload_digest") if pointer else None, "warc": public_pointer(pointer)}
+            "payload_digest": pointer.payload_digest if pointer else None, "warc": pointer.row() if pointer else None}
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,7 @@ class _Response:
     status: int
     location: str | None
     content_type: str | None
-    pointer: dict[str, Any]
+    pointer: WarcPointer
 
 
 class AttachmentIndex:
@@ -83,10 +78,10 @@ class AttachmentIndex:
                             index.skips.setdefault(url, found)
                     elif kind == "response" and url not in index.responses:
                         http = record.http_headers
-                        pointer = {"filename": path.name, "offset": iterator.get_record_offset(),
-                                   "length": iterator.get_record_length(),
-                                   "record_id": record.rec_headers.get_header("WARC-Record-ID"),
-                                   "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest")}
+                        pointer = WarcPointer(url, path.name, iterator.get_record_offset(),
+                                              iterator.get_record_length(),
+                                              record.rec_headers.get_header("WARC-Record-ID"),
+                                              record.rec_headers.get_header("WARC-Payload-Digest"))
                         index.responses[url] = _Response(path, int(http.get_statuscode() or 0),
                                                          http.get_header("Location"),
                                                          http.get_header("Content-Type"), pointer)
@@ -95,7 +90,7 @@ class AttachmentIndex:
     def _size(self, url: str, found: _Response) -> int:
         if url not in self._sizes:
             with found.path.open("rb") as handle:
-                handle.seek(found.pointer["offset"])
+                handle.seek(found.pointer.offset)
                 record = next(iter(ArchiveIterator(handle, ensure_http_headers=True)))
                 stream, size = record.content_stream(), 0
                 while chunk := stream.read(1 << 20):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archives.pointer import WarcPointer
 from archives.warc_reader import DEFAULT_MAX_BODY, read_payload, warc_files
 
 
@@ -30,7 +31,7 @@ class StoredResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
-    pointer: dict[str, object]
+    pointer: WarcPointer
 
 
 class CaptureIndex:
@@ -84,9 +85,8 @@ class CaptureIndex:
             http = record.http_headers
             iterator.read_to_end(record)
             headers = record.rec_headers
-            pointer = {"url": headers.get_header("WARC-Target-URI"), "filename": path.name, "offset": offset,
-                       "length": iterator.get_record_length(), "record_id": headers.get_header("WARC-Record-ID"),
-                       "payload_digest": headers.get_header("WARC-Payload-Digest"),
-                       "date": headers.get_header("WARC-Date")}
+            pointer = WarcPointer(headers.get_header("WARC-Target-URI"), path.name, offset,
+                                  iterator.get_record_length(), headers.get_header("WARC-Record-ID"),
+                                  headers.get_header("WARC-Payload-Digest"), headers.get_header("WARC-Date"))
             return StoredResponse(url=url, status=int(http.get_statuscode() or 0),
                                   headers=list(http.headers), body=content, pointer=pointer)

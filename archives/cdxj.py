@@ -19,10 +19,12 @@ from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
 
+from archives.errors import ArchiveError
+
 WARC_SUFFIXES = (".warc.gz", ".warc")
 
 
-class ArchiveInputError(ValueError):
+class ArchiveInputError(ArchiveError, ValueError):
     """An input path is missing, unreadable or not a WARC file; the message names it."""
 
 

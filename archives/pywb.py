@@ -26,13 +26,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from archives.errors import ArchiveError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYWB_VENV_ENV = "PYWB_VENV"
 DEFAULT_PYWB_VENV = REPO_ROOT / ".pywb-venv"
 INDEX_NAME = "index.cdxj"
 
 
-class PywbError(Exception):
+class PywbError(ArchiveError):
     """pywb is missing, or one of its commands failed."""
 
 

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archives.errors import ArchiveError
 from archives.fixity import append_fixity
 from archives.warc_writer import OPEN_SUFFIX
 
@@ -54,7 +55,7 @@ class RecoveryReport:
     jsonl_cut_bytes: dict[str, int] = field(default_factory=dict)
 
 
-class RecoveryError(Exception):
+class RecoveryError(ArchiveError):
     """A file could not be recovered (named in the message); nothing was changed."""
 
 

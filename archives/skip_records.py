@@ -10,40 +10,22 @@ itself says it: one ``metadata`` record per skipped URL, ``WARC-Target-URI`` the
     declared-size: 1500000
     linked-from: http://www.example.gov.cn/art/2016/8/15/art_1229_1.html
 
-Replay reads these back (:func:`skip_fields`) to fill the same row fields as the live crawl.
+The capture extension writes them when the spider signals ``crawler.signals.attachment_skipped``; replay reads
+them back (:func:`skip_fields`) to fill the same row fields as the live crawl.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-from archives.components.capture import get_capture
-from archives.warc_writer import WarcWriteError
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-
-logger = logging.getLogger(__name__)
+from typing import Any
 
 #: The field that marks a metadata record as a skip record; its value is the reason code.
 SKIPPED = "skipped"
 
 
-def write_skip_record(crawler: Crawler, url: str, fields: Mapping[str, Any]) -> bool:
-    """Write a skip record for *url* (``fields`` must hold ``skipped``); False when WARC capture is off or failed."""
-    capture = get_capture(crawler)
-    if capture is None or capture.writer is None or capture.failed:
-        return False
-    try:
-        capture.writer.write_metadata(url, {key: value for key, value in fields.items() if value is not None})
-    except WarcWriteError as exc:
-        logger.error("Could not write the skip record of %s: %s", url, exc)
-        assert crawler.stats is not None
-        crawler.stats.inc_value("warc/skip_record_failed")
-        return False
-    return True
+def skip_record_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a skip record is written with: those with a value (``fields`` must hold ``skipped``)."""
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def parse_warc_fields(block: bytes) -> dict[str, str]:

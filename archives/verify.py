@@ -317,16 +317,6 @@ def check_jsonl(path: Path, warc_dir: Path, report: VerifyReport,
             report.pointers_ok += 1
 
 
-def _schema_validator() -> Callable[[dict[str, Any]], str | None]:
-    from pipelines.validate import error_path, first_error
-
-    def validate(row: dict[str, Any]) -> str | None:
-        error = first_error(row)
-        return None if error is None else f"at {error_path(error)}: {error.message}"
-
-    return validate
-
-
 def crawl_paths(directory: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
     """``(crawl dir, warc dir, releases.jsonl)``; ArchiveInputError naming *directory* when it is not a crawl."""
     root = Path(directory)
@@ -341,8 +331,12 @@ def crawl_paths(directory: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
 
 
 def verify_crawl(directory: str | os.PathLike[str],
-                 validate: Callable[[dict[str, Any]], str | None] | None = None) -> VerifyReport:
-    """Check the crawl in *directory* (``warc/``, ``warc/manifest-sha256.txt``, ``releases.jsonl``)."""
+                 validate: Callable[[dict[str, Any]], str | None]) -> VerifyReport:
+    """Check the crawl in *directory* (``warc/``, ``warc/manifest-sha256.txt``, ``releases.jsonl``).
+
+    ``validate`` names what is wrong with a row (None when it is valid): the release schema's check, which the
+    caller brings (``pipelines.validate.row_problem``), so this module stays free of the pipelines.
+    """
     root, warc_dir, jsonl = crawl_paths(directory)
     report = VerifyReport(root)
     for leftover in sorted(warc_dir.glob(f"*{OPEN_SUFFIX}")):
@@ -366,5 +360,5 @@ def verify_crawl(directory: str | os.PathLike[str],
     if not jsonl.is_file():
         report.problems.append(f"{JSONL_NAME} is missing from {root}")
     else:
-        check_jsonl(jsonl, warc_dir, report, validate or _schema_validator())
+        check_jsonl(jsonl, warc_dir, report, validate)
     return report

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from archives.cdxj import ArchiveInputError, warc_files
+from archives.errors import ArchiveError
 from archives.verify import crawl_paths, read_record_at
 from archives.warc_writer import OPEN_SUFFIX
 
 PAGES_PATH = "pages/pages.jsonl"
 
 
-class WaczError(Exception):
+class WaczError(ArchiveError):
     """Packaging or validation failed; the message says why."""
 
 

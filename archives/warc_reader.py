@@ -18,6 +18,8 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from archives.pointer import WarcPointer
+
 #: Largest decoded body replay will materialize (bytes); larger ones are cut and flagged.
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 
@@ -45,10 +47,10 @@ class Capture:
         lowered = name.lower()
         return next((value for key, value in self.headers if key.lower() == lowered), None)
 
-    def pointer(self) -> dict[str, object]:
-        """The ``warc`` field of a JSONL row made from this capture."""
-        return {"filename": self.filename, "offset": self.offset, "length": self.length,
-                "record_id": self.record_id, "payload_digest": self.payload_digest}
+    def pointer(self) -> WarcPointer:
+        """Where this capture's record lives."""
+        return WarcPointer(self.url, self.filename, self.offset, self.length, self.record_id, self.payload_digest,
+                           self.warc_date)
 
 
 def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -22,7 +22,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import IO, Any
 
 from warcio.warcwriter import WARCWriter
 
+from archives.errors import ArchiveError
 from archives.fixity import append_fixity
 from archives.http_record import (
     HttpExchange,
@@ -40,16 +40,13 @@ from archives.http_record import (
     truncated_reason,
     warc_date,
 )
+from archives.pointer import WarcPointer
 
 OPEN_SUFFIX = ".open"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 WARC_VERSION = "WARC/1.1"
 _PREFIX_RX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class ArchiveError(Exception):
-    """Root of the errors raised by the archives package."""
 
 
 class WarcWriteError(ArchiveError):
@@ -60,24 +57,6 @@ class WarcWriteError(ArchiveError):
         self.errno = err.errno
         code = errno.errorcode.get(err.errno or 0, str(err.errno))
         super().__init__(f"WARC {action} failed on {filename}: [{code}] {err.strerror or err}")
-
-
-@dataclass(frozen=True, slots=True)
-class WarcPointer:
-    """Where a record lives: the final file name, the offset and length of its gzip member."""
-
-    url: str
-    filename: str
-    offset: int
-    length: int
-    record_id: str
-    payload_digest: str | None
-    #: The record's WARC-Date (capture start), as written.
-    date: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the pointer as the plain dict stored in ``request.meta["warc"]``."""
-        return asdict(self)
 
 
 class _RecordBuilder(WARCWriter):

@@ -49,6 +49,20 @@ EXPORT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+def archived_attachment(content_type: str | None, size: int, pointer: Any) -> dict[str, Any]:
+    """The fetch fields of an archived attachment; *pointer* is the capture's ``WarcPointer`` (None: not captured)."""
+    return {"content_type": content_type, "size": size,
+            "payload_digest": pointer.payload_digest if pointer is not None else None,
+            "warc": pointer.row() if pointer is not None else None}
+
+
+def skipped_attachment(content_type: Any, declared_size: Any) -> dict[str, Any]:
+    """The fetch fields of an attachment that was not archived (its skip record says why)."""
+    declared = str(declared_size) if declared_size is not None else ""
+    return {"content_type": str(content_type) if content_type else None,
+            "size": int(declared) if declared.isdigit() else None, "payload_digest": None, "warc": None}
+
+
 def _plain(value: Any) -> Any:
     """A copy of *value* as ``ItemAdapter.asdict`` makes it: containers copied recursively, items turned to dicts."""
     if value is None or isinstance(value, str | int | float):

@@ -11,6 +11,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler import wiring
+
 
 def summary_lines(stats: dict[str, object], elapsed: float) -> list[str]:
     """Human summary of a finished crawl, from Scrapy's stats."""
@@ -39,9 +41,9 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        if not crawler.settings.getbool("PROGRESS_ENABLED") or not sys.stderr.isatty():
+        if not wiring.getbool(crawler.settings, "PROGRESS_ENABLED") or not sys.stderr.isatty():
             raise NotConfigured("progress line only on a terminal")
-        ext = cls(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL", 1.0), sys.stderr)
+        ext = cls(crawler, wiring.getfloat(crawler.settings, "PROGRESS_INTERVAL"), sys.stderr)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

@@ -68,6 +68,12 @@ def first_error(record: dict[str, Any]) -> ValidationError | None:
     return best_match(release_validator().iter_errors(record))
 
 
+def row_problem(row: dict[str, Any]) -> str | None:
+    """What is wrong with a row against the v1 schema (``at /path: message``), or None when it is valid."""
+    error = first_error(row)
+    return None if error is None else f"at {error_path(error)}: {error.message}"
+
+
 class SchemaValidationPipeline:
     """Drop items that do not validate against the v1 schema (stat ``releases/invalid``)."""
 

@@ -7,7 +7,8 @@ and a release that links a file still in flight waits for that one fetch. Attach
 capture extension) and measured, never parsed: their callback extracts nothing. A file larger than
 ``ATTACHMENTS_MAX_SIZE`` is cancelled by Scrapy's per-request ``download_maxsize`` before any of it reaches the
 WARC, and is listed with ``warc: null``; every skip (size, HTTP error, out of scope, robots, network failure) is
-also written to the WARC as a metadata record with its reason (``archives.skip_records``).
+signalled (``crawler.signals.attachment_skipped``), and the capture extension writes it to the WARC as a metadata
+record with its reason. The spider writes nothing itself.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from archives.attachment_index import archived_fields
-from archives.components.capture import warc_pointer_for
-from archives.skip_records import SKIPPED, skip_fields, write_skip_record
+from crawler import wiring
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
+from crawler.fetch.failure_reasons import RobotsDisallowed, RobotsUnavailable
+from crawler.items import archived_attachment, skipped_attachment
+from crawler.meta import capture_pointer
+from crawler.signals import attachment_skipped
 from spiders.attachment_memory import AttachmentMemory
 
 if TYPE_CHECKING:
@@ -54,13 +57,13 @@ class AttachmentConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
-        max_size = settings.getint("ATTACHMENTS_MAX_SIZE")
-        memory = settings.getint("ATTACHMENTS_MEMORY")
+        max_size = wiring.getint(settings, "ATTACHMENTS_MAX_SIZE")
+        memory = wiring.getint(settings, "ATTACHMENTS_MEMORY")
         if max_size <= 0:
             raise ValueError(f"ATTACHMENTS_MAX_SIZE must be a positive number of bytes, got {max_size}")
         if memory <= 0:
             raise ValueError(f"ATTACHMENTS_MEMORY must be a positive number of URLs, got {memory}")
-        return cls(settings.getbool("ATTACHMENTS_ENABLED"), max_size, memory)
+        return cls(wiring.getbool(settings, "ATTACHMENTS_ENABLED"), max_size, memory)
 
 
 class _Waiting:
@@ -158,11 +161,11 @@ class AttachmentTracker:
     def downloaded(self, response: Response) -> Iterator[Any]:
         """An attachment arrived (and is archived): remember it and let the releases waiting for it go on."""
         url = response.meta[URL_META]
-        pointer = warc_pointer_for(response)
+        pointer = capture_pointer(response)
         content_type = response.headers.get(b"Content-Type")
         self._inc("attachments/archived")
-        result = archived_fields(content_type.decode("latin-1") if content_type else None, len(response.body),
-                                 pointer)
+        result = archived_attachment(content_type.decode("latin-1") if content_type else None, len(response.body),
+                                     pointer)
         yield from self._resolve(url, result)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
@@ -182,17 +185,15 @@ class AttachmentTracker:
             return "size-limit", f"larger than ATTACHMENTS_MAX_SIZE {self.config.max_size}" + (
                 f": {message}" if message else "")
         if isinstance(exc, IgnoreRequest):
-            kind = "robots" if "robots.txt" in message else "ignored"
+            kind = "robots" if isinstance(exc, RobotsDisallowed | RobotsUnavailable) else "ignored"
             return kind, message or type(exc).__name__
         return "fetch-failed", f"{type(exc).__name__}: {message}"
 
     def _skip(self, url: str, reason: str, detail: str, linked_from: str | None,
               headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        fields = {SKIPPED: reason, "reason": detail, **(headers or {}), "limit": self.config.max_size,
+        fields = {"skipped": reason, "reason": detail, **(headers or {}), "limit": self.config.max_size,
                   "linked-from": linked_from}
         self._inc(f"attachments/skipped/{reason}")
         logger.info("Attachment not archived (%s: %s): %s", reason, detail, url)
-        write_skip_record(self.crawler, url, fields)
-        result = skip_fields({key: str(value) for key, value in fields.items() if value is not None})
-        assert result is not None
-        return result
+        self.crawler.signals.send_catch_log(attachment_skipped, url=url, fields=fields)
+        return skipped_attachment(fields.get("content-type"), fields.get("declared-size"))

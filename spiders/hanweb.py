@@ -13,16 +13,17 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from archives.components.capture import warc_pointer_for
+from crawler import wiring
 from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
+from crawler.fetch.counter_guard import is_counter_url
 from crawler.items import ReleaseItem
+from crawler.meta import capture_pointer
 from pipelines import EXTRACTOR_VERSION
 from spiders.attachments import AttachmentConfig, AttachmentTracker
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import (
     article_ids,
     column_id_of,
-    is_counter_url,
     parse_column_page,
     parse_dataproxy,
     release_number,
@@ -61,11 +62,11 @@ class HanwebSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HanwebSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        scope = AssetScope(spider.allowed_domains, parse_asset_hosts(settings.get("PORTAL_ASSET_HOSTS")))
+        scope = AssetScope(spider.allowed_domains, parse_asset_hosts(wiring.get(settings, "PORTAL_ASSET_HOSTS")))
         spider.attachments = AttachmentTracker(crawler, AttachmentConfig.from_settings(settings), scope,
                                                spider.parse_attachment, spider.attachment_failed)
-        spider.requisites = RequisiteFinder(crawler, settings.getbool("REQUISITES_ENABLED"),
-                                            settings.getint("REQUISITES_MAX_SIZE"), scope,
+        spider.requisites = RequisiteFinder(crawler, wiring.getbool(settings, "REQUISITES_ENABLED"),
+                                            wiring.getint(settings, "REQUISITES_MAX_SIZE"), scope,
                                             spider.parse_requisite, spider.requisite_failed)
         return spider
 
@@ -209,7 +210,7 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
     meta = response.meta if response.request is not None else {}
     column_id = ids[0] if ids else meta.get("column_id")
     title = raw["title"] or meta.get("list_title")
-    pointer = warc_pointer_for(response) if response.request is not None else None
+    pointer = capture_pointer(response) if response.request is not None else None
     item = ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
         release_id=f"{portal}:{number}" if (number := release_number(response.url)) else None,
@@ -230,14 +231,9 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
         attachments_found=raw["attachments_found"],
         language=raw["language"],
         charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},
-        fetched_at=fetched_at or (pointer or {}).get("date"),
-        warc=_public_pointer(pointer),
+        fetched_at=fetched_at or (pointer.date if pointer is not None else None),
+        warc=pointer.row() if pointer is not None else None,
     )
     return item, root
 
-
-def _public_pointer(pointer: dict[str, Any] | None) -> dict[str, Any] | None:
-    if pointer is None:
-        return None
-    return {key: pointer[key] for key in ("filename", "offset", "length", "record_id", "payload_digest")}
 

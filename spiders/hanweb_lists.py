@@ -17,7 +17,6 @@ from lxml import html as lxml_html
 
 ARTICLE_PATH = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_(\d+)\.html?", re.IGNORECASE)
 COLUMN_PATH = re.compile(r"/col/col(\d+)/(?:index\.html?)?$", re.IGNORECASE)
-COUNTER_PATH = re.compile(r"/(?:visitcount/(?:visit|articlehits)|artcount/artcount|interface/visit)\.jsp", re.I)
 
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
 _RECORD_CDATA = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
@@ -65,11 +64,6 @@ class ColumnListing:
     column_links: list[str] = field(default_factory=list)
     next_requests: list[ListRequest] = field(default_factory=list)
     total_records: int | None = None
-
-
-def is_counter_url(url: str) -> bool:
-    """True for the CMS's hit-counter endpoints, which count every request and must never be fetched."""
-    return bool(COUNTER_PATH.search(urlsplit(url).path))
 
 
 def article_ids(url: str) -> tuple[str, str] | None:

@@ -1,7 +1,7 @@
 """Page requisites of a release page: the stylesheets, scripts and images it loads, archived so it replays as it looked.
 
 Taken from the page: ``<link rel="stylesheet" href>``, ``<script src>`` and ``<img src>`` (body images included).
-Never: hit counters (``spiders.hanweb_lists.is_counter_url``: they count every request), iframes (another page,
+Never: hit counters (``crawler.fetch.counter_guard.is_counter_url``: they count every request), iframes (another page,
 not a requisite), ``data:``/``javascript:`` URLs, or hosts outside the portal and ``PORTAL_ASSET_HOSTS``.
 Site-wide requisites are requested once per crawl: a URL already requested is not requested again (a bounded set,
 with Scrapy's dupefilter behind it). Their responses are archived and never parsed (nothing is followed from them,
@@ -20,8 +20,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
+from crawler.fetch.counter_guard import is_counter_url
 from pipelines.html_parser import HTML_PARSER
-from spiders.hanweb_lists import is_counter_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

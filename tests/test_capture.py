@@ -33,7 +33,7 @@ CRAWL_SCRIPT = textwrap.dedent(
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.exceptions import ScrapyDeprecationWarning
-    from archives.components.capture import warc_pointer_for
+    from crawler.meta import capture_pointer
 
     warnings.simplefilter("always", ScrapyDeprecationWarning)
     base, out, fsize = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -56,7 +56,8 @@ CRAWL_SCRIPT = textwrap.dedent(
                     yield scrapy.Request(base + f"/large?n={i}")
 
         def parse(self, response):
-            yield {"url": response.url, "status": response.status, "warc": warc_pointer_for(response),
+            pointer = capture_pointer(response)
+            yield {"url": response.url, "status": response.status, "warc": pointer and pointer.as_dict(),
                    "text": response.body.decode("utf-8", "replace")[:40]}
 
     process = CrawlerProcess(settings={

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
+from crawler.fetch.counter_guard import is_counter_url
 from spiders.hanweb_lists import (
     article_ids,
-    is_counter_url,
     parse_column_page,
     parse_dataproxy,
     plan_list_requests,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from archives.verify import verify_crawl
+from pipelines.validate import row_problem
 from tests.support.archive_crawl import ArchiveCrawl, archive_crawl
 from tests.support.common import run_cli
 
@@ -57,7 +58,7 @@ def test_clean_crawl_passes_with_counts(crawl: ArchiveCrawl) -> None:
 
 
 def test_the_report_as_a_value(crawl: ArchiveCrawl) -> None:
-    report = verify_crawl(crawl.out_dir)
+    report = verify_crawl(crawl.out_dir, row_problem)
     assert report.ok and report.problems == []
     assert report.rows == report.pointers_ok == 450
     assert report.record_counts["response"] == len(crawl.exchanges)

@@ -2,13 +2,15 @@
 
 It listens to ``response_downloaded``, which the downloader sends before any downloader middleware's
 ``process_response`` runs: the body is still Content-Encoded, and redirects (3xx) and error responses that
-never reach a callback are captured too. The record location goes into ``request.meta["warc"]``.
+never reach a callback are captured too. The record's `archives.pointer.WarcPointer` goes into
+``request.meta["warc"]`` (``crawler.meta``): that is how the spider, the failure log and the recurring machinery get
+it, without importing this package. It also writes the skip records the spider signals
+(``crawler.signals.attachment_skipped``).
 
-Settings read (defaults in brackets): ``WARC_ENABLED`` [True], ``WARC_OUTPUT_DIR`` ["output/warc"],
-``WARC_PREFIX`` ["crawl"], ``WARC_MAX_SIZE`` [1_000_000_000], ``WARC_OPERATOR`` [""], ``WARC_FSYNC_INTERVAL``
-[1.0], ``WARC_CRAWLHOST`` [socket.gethostname()], ``WARC_CRAWL_LOG_LEVEL`` ["INFO"],
-``WARC_CRAWL_LOG_MAX_BYTES`` [64 MiB]; for warcinfo only: ``ROBOTSTXT_OBEY``, ``USER_AGENT``, ``BOT_NAME``,
-``LOG_FORMAT``, ``LOG_DATEFORMAT`` and the settings named in ``WARCINFO_SETTINGS``.
+Settings read (defaults in ``crawler/settings.py``): ``WARC_ENABLED``, ``WARC_OUTPUT_DIR``, ``WARC_PREFIX``,
+``WARC_MAX_SIZE``, ``WARC_OPERATOR``, ``WARC_FSYNC_INTERVAL``, ``WARC_CRAWLHOST`` (empty: socket.gethostname()),
+``WARC_CRAWL_LOG_LEVEL``, ``WARC_CRAWL_LOG_MAX_BYTES``; for warcinfo only: ``ROBOTSTXT_OBEY``, ``USER_AGENT``,
+``BOT_NAME``, ``LOG_FORMAT``, ``LOG_DATEFORMAT`` and the settings named in ``WARCINFO_SETTINGS``.
 
 ``WARC-Date`` is the capture start as far as Scrapy lets us know it: the time of ``response_downloaded``
 minus ``request.meta["download_latency"]`` (the time from sending the request to the response headers, set by
@@ -24,6 +26,8 @@ import logging
 import platform
 import socket
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Self
@@ -32,13 +36,16 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archives.http_record import HttpExchange, header_text, warc_date
+from archives.http_record import HttpExchange, header_text
+from archives.skip_records import skip_record_fields
 from archives.warc_writer import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     RotatingWarcWriter,
     WarcWriteError,
 )
+from crawler import meta, wiring
+from crawler.signals import attachment_skipped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -48,7 +55,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CLOSE_REASON = "warc_write_failed"
-META_KEY = "warc"
 RECONSTRUCTION_NOTE = (
     "HTTP request and response blocks are reconstructed from what Scrapy keeps, not copied from the wire: "
     "header names are title-cased and their original order and hop-by-hop headers (Connection, Keep-Alive, "
@@ -117,23 +123,7 @@ def exchange_from_scrapy(request: Request, response: Response, received_at: date
     )
 
 
-def warc_pointer_for(response: Response) -> dict[str, Any] | None:
-    """Return the WARC pointer of *response*, or None when meta holds none or one for another URL."""
-    try:
-        pointer = response.meta.get(META_KEY)
-    except AttributeError:  # response not bound to a request
-        return None
-    if isinstance(pointer, dict) and pointer.get("url") == response.url:
-        return pointer
-    return None
-
-
 # -- revisits (recurring crawls) ---------------------------------------------------------------------------
-#: Set by ``crawler.recurring.conditional`` on a conditional re-request: the original capture this URL has in the
-#: archive, ``{"record_id", "url", "date", "payload_digest"}``. Only then may a revisit be written.
-ORIGINAL_META_KEY = "recurring_original"
-
-
 def payload_digest(body: bytes) -> str:
     """``sha1:BASE32`` of an entity body, as warcio writes ``WARC-Payload-Digest``."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
@@ -142,7 +132,8 @@ def payload_digest(body: bytes) -> str:
 def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
     """The revisit profile for this exchange, or None for a full response record.
 
-    A revisit needs the original in *original* (set by the recurring middleware, which checks that the
+    A revisit needs the original in *original* (``request.meta["recurring_original"]``, set by the recurring
+    middleware, which checks that the
     original's WARC file exists); then a 304 is ``server-not-modified`` and a complete 200 whose payload digest
     equals the original's is ``identical-payload-digest``.
     """
@@ -157,7 +148,7 @@ def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
 
 def get_capture(crawler: Crawler) -> WarcCaptureExtension | None:
     """Return the crawler's capture extension, if it is enabled."""
-    return getattr(crawler, "warc_capture", None)
+    return wiring.extension(crawler, WarcCaptureExtension)
 
 
 class _CrawlLogHandler(logging.Handler):
@@ -197,14 +188,14 @@ class WarcCaptureExtension:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.output_dir: str = settings.get("WARC_OUTPUT_DIR", "output/warc")
-        self.prefix: str = settings.get("WARC_PREFIX", "crawl")
-        self.max_size: int = settings.getint("WARC_MAX_SIZE", 1_000_000_000)
-        self.operator: str = settings.get("WARC_OPERATOR", "") or ""
-        self.fsync_interval: float = settings.getfloat("WARC_FSYNC_INTERVAL", 1.0)
-        self.crawlhost: str = settings.get("WARC_CRAWLHOST") or socket.gethostname()
-        self.log_level = settings.get("WARC_CRAWL_LOG_LEVEL", "INFO")
-        self.log_max_bytes: int = settings.getint("WARC_CRAWL_LOG_MAX_BYTES", 64 * 1024 * 1024)
+        self.output_dir: str = wiring.get(settings, "WARC_OUTPUT_DIR")
+        self.prefix: str = wiring.get(settings, "WARC_PREFIX")
+        self.max_size: int = wiring.getint(settings, "WARC_MAX_SIZE")
+        self.operator: str = wiring.get(settings, "WARC_OPERATOR") or ""
+        self.fsync_interval: float = wiring.getfloat(settings, "WARC_FSYNC_INTERVAL")
+        self.crawlhost: str = wiring.get(settings, "WARC_CRAWLHOST") or socket.gethostname()
+        self.log_level = wiring.get(settings, "WARC_CRAWL_LOG_LEVEL")
+        self.log_max_bytes: int = wiring.getint(settings, "WARC_CRAWL_LOG_MAX_BYTES")
         self.writer: RotatingWarcWriter | None = None
         self.failed = False
         self._log_handler: _CrawlLogHandler | None = None
@@ -212,13 +203,13 @@ class WarcCaptureExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("WARC_ENABLED", True):
+        if not wiring.getbool(crawler.settings, "WARC_ENABLED"):
             raise NotConfigured("WARC capture is off: set WARC_ENABLED to True to enable it")
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
-        crawler.warc_capture = ext  # type: ignore[attr-defined]
+        crawler.signals.connect(ext.attachment_skipped, signal=attachment_skipped)
         ext.attach_crawl_log()  # from here on, so the log holds the enabled components and settings
         return ext
 
@@ -276,7 +267,7 @@ class WarcCaptureExtension:
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         """Write the record pair and store its pointer in ``request.meta["warc"]``."""
-        request.meta.pop(META_KEY, None)  # a pointer copied from a redirect/retry parent is not ours
+        request.meta.pop(meta.WARC, None)  # a pointer copied from a redirect/retry parent is not ours
         stats = self.crawler.stats
         if self.writer is None or self.failed:
             stats.inc_value("warc/skipped/writer_failed")
@@ -286,21 +277,30 @@ class WarcCaptureExtension:
             return
         exchange = exchange_from_scrapy(request, response, datetime.now(UTC))
         try:
-            profile = revisit_profile(exchange, request.meta.get(ORIGINAL_META_KEY))
+            profile = revisit_profile(exchange, request.meta.get(meta.RECURRING_ORIGINAL))
             if profile is not None:
-                pointer = self.writer.write_revisit(exchange, request.meta[ORIGINAL_META_KEY], profile)
+                pointer = self.writer.write_revisit(exchange, request.meta[meta.RECURRING_ORIGINAL], profile)
             else:
                 pointer = self.writer.write_exchange(exchange)
             self.writer.fsync_if_due()
         except WarcWriteError as exc:
             self._fail(str(exc))
             return
-        request.meta[META_KEY] = {**pointer.as_dict(), "date": warc_date(exchange.started_at),
-                                  "revisit": profile}
+        request.meta[meta.WARC] = replace(pointer, revisit=profile)
         stats.inc_value("warc/records", 2)
         stats.inc_value("warc/responses" if profile is None else "warc/revisits")
         if exchange.truncated:
             stats.inc_value(f"warc/truncated/{exchange.truncated}")
+
+    def attachment_skipped(self, url: str, fields: Mapping[str, object]) -> None:
+        """Write the skip record the spider signalled (``crawler.signals.attachment_skipped``)."""
+        if self.writer is None or self.failed:
+            return
+        try:
+            self.writer.write_metadata(url, skip_record_fields(fields))
+        except WarcWriteError as exc:
+            logger.error("Could not write the skip record of %s: %s", url, exc)
+            self.crawler.stats.inc_value("warc/skip_record_failed")
 
     async def spider_closed(self, reason: str) -> None:
         """Write the crawl log as a ``resource`` record, then close (rename, fixity) the WARC file."""
@@ -346,7 +346,7 @@ class WarcCaptureExtension:
             length=size,
         )
 
-    # -- durability API used by archives.jsonl --------------------------------------------------
+    # -- durability API used by the JSONL export pipeline --------------------------------------------------
 
     def sync(self) -> bool:
         """fsync the WARC; return False (and stop the crawl) if that failed."""

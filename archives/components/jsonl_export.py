@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
+from crawler import wiring
 from crawler.items import exported_row
 
 if TYPE_CHECKING:
@@ -75,12 +76,12 @@ class JsonlExportPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         return cls(
-            settings.get("JSONL_OUTPUT_PATH", "output/releases.jsonl"),
-            fsync_interval=settings.getfloat("JSONL_FSYNC_INTERVAL", 1.0),
+            wiring.get(settings, "JSONL_OUTPUT_PATH"),
+            fsync_interval=wiring.getfloat(settings, "JSONL_FSYNC_INTERVAL"),
             archive=lambda: get_capture(crawler),
             stats=crawler.stats,
-            warc_field=settings.get("JSONL_WARC_FIELD", "warc"),
-            require_warc=settings.getbool("JSONL_REQUIRE_WARC", True),
+            warc_field=wiring.get(settings, "JSONL_WARC_FIELD"),
+            require_warc=wiring.getbool(settings, "JSONL_REQUIRE_WARC"),
         )
 
     @property

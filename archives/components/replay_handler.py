@@ -16,6 +16,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from archives.capture_index import CaptureIndex
+from crawler import meta
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -48,6 +49,6 @@ class WarcReplayDownloadHandler(BaseDownloadHandler):
         if stats is not None:
             stats.inc_value("replay/served")
         headers = Headers([(k, v) for k, v in stored.headers if k.lower().encode() not in _FRAMING_HEADERS])
-        request.meta["warc"] = dict(stored.pointer)
+        request.meta[meta.WARC] = stored.pointer
         cls: Any = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
         return cls(url=request.url, status=stored.status, headers=headers, body=stored.body, request=request)

@@ -46,9 +46,10 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from archives.cdxj import ArchiveInputError
     from archives.verify import verify_crawl
+    from pipelines.validate import row_problem
 
     try:
-        report = verify_crawl(args.crawl_dir)
+        report = verify_crawl(args.crawl_dir, row_problem)
     except ArchiveInputError as exc:
         raise CliError(str(exc)) from exc
     for line in report.summary_lines(max_problems=args.max_problems):

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archives.pointer import WarcPointer
 from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_FLAGGED, EXIT_NOT_RUN, EXIT_OK, CliError
 
 DEFAULT_REGISTRY = "portals.toml"
@@ -240,12 +241,8 @@ def export_record(row: Any) -> dict[str, Any]:
         "release_id": row["release_id"], "portal": row["portal"], "url": row["url"],
         "first_seen": row["first_seen"], "last_seen": row["last_seen"], "removed_at": row["removed_at"],
         "hits": row["hits"], "fingerprint": row["fingerprint"],
-        "latest_capture": {"type": row["latest_type"], "filename": row["latest_filename"],
-                           "offset": row["latest_offset"], "length": row["latest_length"],
-                           "record_id": row["latest_record_id"]},
-        "original_capture": {"filename": row["orig_filename"], "offset": row["orig_offset"],
-                             "length": row["orig_length"], "record_id": row["orig_record_id"],
-                             "payload_digest": row["payload_digest"]},
+        "latest_capture": {"type": row["latest_type"], **WarcPointer.from_state(row, "latest").location()},
+        "original_capture": WarcPointer.from_state(row).row(),
     }
 
 

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
+from crawler import meta, wiring
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Request meta key marking an archive-only request; its value says which kind.
-ASSET_META = "asset"
+ASSET_META = meta.ASSET
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -74,7 +76,7 @@ class AssetScopeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, parse_asset_hosts(crawler.settings.get("PORTAL_ASSET_HOSTS")))
+        return cls(crawler, parse_asset_hosts(wiring.get(crawler.settings, "PORTAL_ASSET_HOSTS")))
 
     def scope(self) -> AssetScope:
         spider = self.crawler.spider

@@ -1,12 +1,26 @@
-"""A downloader middleware that refuses hit-counter requests: fetching one inflates the portal's count."""
+"""A downloader middleware that refuses hit-counter requests: fetching one inflates the portal's count.
+
+The rule (``is_counter_url``) is also what the spider uses not to request counters in the first place.
+"""
 
 from __future__ import annotations
 
-from scrapy import Request
-from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+import re
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 
-from spiders.hanweb_lists import is_counter_url
+from crawler.fetch.failure_reasons import HitCounterRefused
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+COUNTER_PATH = re.compile(r"/(?:visitcount/(?:visit|articlehits)|artcount/artcount|interface/visit)\.jsp", re.I)
+
+
+def is_counter_url(url: str) -> bool:
+    """True for the CMS's hit-counter endpoints, which count every request and must never be fetched."""
+    return bool(COUNTER_PATH.search(urlsplit(url).path))
 
 
 class HitCounterGuardMiddleware:
@@ -16,11 +30,11 @@ class HitCounterGuardMiddleware:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HitCounterGuardMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         if is_counter_url(request.url):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("guard/hit_counter_refused")
-            raise IgnoreRequest(f"hit counter not fetched: {request.url}")
+            raise HitCounterRefused(f"hit counter not fetched: {request.url}")

@@ -14,6 +14,7 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_reasons import ContentDecoding, MaxSize
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,8 +36,8 @@ class RecordingHttpCompressionMiddleware(HttpCompressionMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:
-            record_failure(self.crawler, request, "maxsize", str(exc), response)
+            record_failure(self.crawler, request, MaxSize.reason, str(exc), response)
             raise
         except Exception as exc:  # zlib.error, brotli.error, OSError: the body lies about its encoding
-            record_failure(self.crawler, request, "content_decoding", f"{type(exc).__name__}: {exc}", response)
+            record_failure(self.crawler, request, ContentDecoding.reason, f"{type(exc).__name__}: {exc}", response)
             raise IgnoreRequest(f"cannot decode the body of {response.url}: {exc}") from exc

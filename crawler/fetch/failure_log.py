@@ -1,15 +1,15 @@
 """Failure rows: one JSON line in ``failures.jsonl`` for every request the crawl gave up on.
 
 A row is ``{"status": "failed", "reason", "url", "method", "http_status", "detail", "redirect_urls", "warc",
-"at"}``. ``reason`` is machine-readable (``REASONS``); ``warc`` points at the response record when the failure
-was a response that was archived (an HTTP error, a truncated body, a redirect loop's last 3xx), else null. The
-release JSONL stays release-only (schema v1); failures live in their own file, written with the same strict
-writer, after the WARC record they point to is fsynced.
+"at"}``. ``reason`` is machine-readable (``crawler.fetch.failure_reasons.REASONS``); ``warc`` points at the
+response record when the failure was a response that was archived (an HTTP error, a truncated body, a redirect
+loop's last 3xx), else null. The release JSONL stays release-only (schema v1); failures live in their own file,
+written with the same strict writer, after the WARC record they point to is fsynced.
 
 ``FailureLogMiddleware`` sits closest to the engine (after retries and redirects have had their say), so it
 sees final outcomes only: exceptions nobody retried and final 4xx/5xx responses. Components that drop a request
-inside ``process_response`` (redirect loops, truncated bodies) call :func:`record_failure` themselves.
-Exceptions may carry a ``failure_reason`` attribute to name their reason.
+inside ``process_response`` (redirect loops, truncated bodies) call :func:`record_failure` themselves. The reason
+of an exception is its type's (``crawler.fetch.failure_reasons``).
 
 Settings: ``FAILURES_OUTPUT_PATH`` (the file; empty turns the log off), ``FAILURES_LOG_HTTP_STATUS``
 (lowest status written as a failure, default 400).
@@ -23,72 +23,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 
-from archives.components.capture import META_KEY, get_capture, warc_pointer_for
+from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
+from crawler import wiring
+from crawler.fetch.failure_reasons import classify, shown_name
+from crawler.meta import capture_pointer, pointer_in
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
-
-REASONS = (
-    "connect_refused", "no_response", "dns", "timeout", "dataloss", "maxsize", "tls", "redirect_loop",
-    "redirect_scheme", "offsite", "offsite_redirect", "robots", "robots_unavailable", "ip_refused", "hit_counter",
-    "host_page_cap", "ignored", "error",  # and "http_<status>" for final 4xx/5xx responses
-)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 8:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def classify(exc: BaseException, request: Request | None = None) -> str:
-    """The failure reason for an exception that ended a request."""
-    named = getattr(exc, "failure_reason", None)
-    if isinstance(named, str):
-        return named
-    names = " ".join(type(e).__name__ for e in _causes(exc))
-    text = str(exc).lower()
-    if isinstance(exc, IgnoreRequest):
-        if "robots.txt" in text:
-            return "robots"
-        if "hit counter" in text:
-            return "hit_counter"
-        if "offsite" in text:
-            redirected = request is not None and request.meta.get("redirect_urls")
-            return "offsite_redirect" if redirected else "offsite"
-        return "ignored"
-    if isinstance(exc, DownloadConnectionRefusedError) or "ConnectionRefused" in names:
-        return "connect_refused"
-    if isinstance(exc, CannotResolveHostError) or "DNSLookupError" in names:
-        return "dns"
-    if isinstance(exc, DownloadTimeoutError) or "TimeoutError" in names:
-        return "timeout"
-    if isinstance(exc, DownloadCancelledError) or "CancelledError" in names:
-        return "maxsize"
-    if isinstance(exc, ResponseDataLossError) or "_DataLoss" in names:
-        return "dataloss"
-    if "SSL" in names or "TLS" in names or "certificate" in text:
-        return "tls"
-    if isinstance(exc, DownloadFailedError) or "ResponseNeverReceived" in names or "ResponseFailed" in names:
-        return "no_response" if "NeverReceived" in names or "never" in text else "dataloss"
-    return "error"
 
 
 class FailureLog:
@@ -109,10 +55,9 @@ class FailureLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        ext = cls(crawler, crawler.settings.get("FAILURES_OUTPUT_PATH") or "")
+        ext = cls(crawler, wiring.get(crawler.settings, "FAILURES_OUTPUT_PATH") or "")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        crawler.failure_log = ext  # type: ignore[attr-defined]
         return ext
 
     def spider_opened(self) -> None:
@@ -133,9 +78,7 @@ class FailureLog:
         stats.inc_value(f"failures/{reason}")
         pointer = None
         if response is not None:  # in a downloader middleware response.request is not set yet: use the request
-            pointer = request.meta.get(META_KEY)
-            if not (isinstance(pointer, dict) and pointer.get("url") == response.url):
-                pointer = warc_pointer_for(response)
+            pointer = pointer_in(request.meta, response.url) or capture_pointer(response)
         row = {
             "status": "failed",
             "reason": reason,
@@ -144,7 +87,7 @@ class FailureLog:
             "http_status": response.status if response is not None else None,
             "detail": detail[:500],
             "redirect_urls": request.meta.get("redirect_urls") or None,
-            "warc": {k: pointer[k] for k in ("filename", "offset", "length", "record_id")} if pointer else None,
+            "warc": pointer.location() if pointer else None,
             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         logger.warning("Request failed (%s): %s %s", reason, request.url, detail[:200])
@@ -173,7 +116,7 @@ class FailureLog:
 def record_failure(crawler: Crawler, request: Request, reason: str, detail: str = "",
                    response: Response | None = None) -> None:
     """Record a failure through the crawler's `FailureLog`, or only count it when the log is off."""
-    log: FailureLog | None = getattr(crawler, "failure_log", None)
+    log = wiring.extension(crawler, FailureLog)
     if log is not None:
         log.record(request, reason, detail, response)
     elif crawler.stats is not None:
@@ -185,7 +128,7 @@ class FailureLogMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.min_status = crawler.settings.getint("FAILURES_LOG_HTTP_STATUS", 400)
+        self.min_status = wiring.getint(crawler.settings, "FAILURES_LOG_HTTP_STATUS")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -197,5 +140,5 @@ class FailureLogMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        detail = f"{type(exception).__name__}: {exception}"
-        record_failure(self.crawler, request, classify(exception, request), detail)
+        detail = f"{shown_name(exception)}: {exception}"
+        record_failure(self.crawler, request, classify(exception), detail)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet._resolver import SimpleResolverComplexifier
@@ -30,7 +30,10 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
 from zope.interface import implementer
 
+from crawler import wiring
+from crawler.errors import CrawlerError
 from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_reasons import IpRefused
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -44,7 +47,7 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class IpPolicyError(ValueError):
+class IpPolicyError(CrawlerError, ValueError):
     """An ``ARCHIVER_ALLOWED_IPS`` entry that is not an address, a network or ``address:port``."""
 
 
@@ -119,7 +122,7 @@ class IpPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
-        return cls(settings.getlist("ARCHIVER_ALLOWED_IPS"))
+        return cls(wiring.getlist(settings, "ARCHIVER_ALLOWED_IPS"))
 
 
 @implementer(IHostResolution)
@@ -178,7 +181,7 @@ class IpPolicyResolver:
     def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
         settings = crawler.settings
         upstream = SimpleResolverComplexifier(CachingThreadedResolver.from_crawler(crawler, reactor))
-        return cls(reactor, IpPolicy.from_settings(settings), upstream, settings.getbool("ARCHIVER_PIN_DNS", True))
+        return cls(reactor, IpPolicy.from_settings(settings), upstream, wiring.getbool(settings, "ARCHIVER_PIN_DNS"))
 
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
@@ -242,7 +245,5 @@ class IpPolicyMiddleware:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("ip_policy/refused")
         # Raising ends the process_exception chain, so the failure row is written here.
-        record_failure(self.crawler, request, "ip_refused", reason)
-        refused = IgnoreRequest(f"ip_refused: {request.url}: {reason}")
-        refused.failure_reason = "ip_refused"  # type: ignore[attr-defined]
-        raise refused
+        record_failure(self.crawler, request, IpRefused.reason, reason)
+        raise IpRefused(f"ip_refused: {request.url}: {reason}")

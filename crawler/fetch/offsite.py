@@ -14,6 +14,7 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_reasons import offsite_failure
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -22,10 +23,15 @@ if TYPE_CHECKING:
 class RecordingOffsiteMiddleware(OffsiteMiddleware):
     """`OffsiteMiddleware` that writes a failure row for every request dropped when it is scheduled."""
 
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        try:
+            super().process_request(request, spider)
+        except IgnoreRequest as exc:  # "Filtered offsite request to ..."
+            raise offsite_failure(request)(str(exc)) from exc
+
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         try:
             super().request_scheduled(request, spider)
         except IgnoreRequest as exc:
-            reason = "offsite_redirect" if request.meta.get("redirect_urls") else "offsite"
-            record_failure(self.crawler, request, reason, str(exc))
+            record_failure(self.crawler, request, offsite_failure(request).reason, str(exc))
             raise

@@ -15,6 +15,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_reasons import RedirectLoop, RedirectScheme
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -29,12 +30,12 @@ class RecordingRedirectMiddleware(RedirectMiddleware):
         try:
             result = super().process_response(request, response)
         except IgnoreRequest as exc:
-            record_failure(self.crawler, request, "redirect_loop", str(exc), response)
+            record_failure(self.crawler, request, RedirectLoop.reason, str(exc), response)
             raise
         if result is response and response.status in _REDIRECT_CODES and b"Location" in response.headers:
             location = (response.headers.get(b"Location") or b"").decode("latin-1")
             if urlsplit(urljoin(request.url, location.strip())).scheme not in {"http", "https"}:
-                record_failure(self.crawler, request, "redirect_scheme", f"Location: {location}", response)
+                record_failure(self.crawler, request, RedirectScheme.reason, f"Location: {location}", response)
         return result
 
 
@@ -45,5 +46,5 @@ class RecordingMetaRefreshMiddleware(MetaRefreshMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:
-            record_failure(self.crawler, request, "redirect_loop", f"meta refresh: {exc}", response)
+            record_failure(self.crawler, request, RedirectLoop.reason, f"meta refresh: {exc}", response)
             raise

@@ -27,7 +27,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from crawler import wiring
 from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_reasons import DataLoss
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -58,7 +60,7 @@ class ArchivalRetryMiddleware(RetryMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler.settings)
         self.crawler = crawler
-        self.retry_after_max = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        self.retry_after_max = wiring.getfloat(crawler.settings, "RETRY_AFTER_MAX")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -112,8 +114,8 @@ class DatalossRetryMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.enabled = crawler.settings.getbool("RETRY_ENABLED", True)
-        self.max_retry_times = crawler.settings.getint("RETRY_TIMES", 2)
+        self.enabled = crawler.settings.getbool("RETRY_ENABLED")  # Scrapy's settings: its defaults are always there
+        self.max_retry_times = crawler.settings.getint("RETRY_TIMES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -130,5 +132,5 @@ class DatalossRetryMiddleware:
                                       max_retry_times=request.meta.get("max_retry_times", self.max_retry_times))
             if retry is not None:
                 return retry
-        record_failure(self.crawler, request, "dataloss", "body shorter than announced", response)
+        record_failure(self.crawler, request, DataLoss.reason, "body shorter than announced", response)
         raise IgnoreRequest(f"truncated body after retries: {response.url}")

@@ -25,6 +25,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler import wiring
+from crawler.fetch.failure_reasons import RobotsDisallowed
+from crawler.fetch.failure_reasons import RobotsUnavailable as RobotsUnavailableError
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -49,7 +53,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
 
     def __init__(self, crawler: Crawler, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(crawler)
-        self.unavailable_ttl = crawler.settings.getfloat("ROBOTSTXT_UNAVAILABLE_TTL", 60.0)
+        self.unavailable_ttl = wiring.getfloat(crawler.settings, "ROBOTSTXT_UNAVAILABLE_TTL")
         self._clock = clock
         #: netloc -> clock time after which robots.txt is fetched again
         self._retry_at: dict[str, float] = {}
@@ -71,10 +75,11 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/unavailable_refused")
             logger.info("robots.txt of %s unavailable (%s): not fetching %s", urlparse_cached(request).netloc,
                         rp.status, request.url)
-            refused = IgnoreRequest(f"robots_unavailable: robots.txt answered {rp.status}: {request.url}")
-            refused.failure_reason = "robots_unavailable"  # type: ignore[attr-defined]
-            raise refused
-        super().process_request_2(rp, request)
+            raise RobotsUnavailableError(f"robots_unavailable: robots.txt answered {rp.status}: {request.url}")
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:  # "Forbidden by robots.txt"
+            raise RobotsDisallowed(str(exc)) from exc
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status >= 500:

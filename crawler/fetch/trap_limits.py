@@ -14,8 +14,10 @@ from collections import Counter
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.request import RequestFingerprinter
+
+from crawler import wiring
+from crawler.fetch.failure_reasons import HostPageCapError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,18 +31,12 @@ def strip_session_ids(url: str) -> str:
     return _SESSION_PARAM.sub("", url)
 
 
-class HostPageCapError(IgnoreRequest):
-    """A host reached ``TRAP_MAX_PAGES_PER_HOST``."""
-
-    failure_reason = "host_page_cap"
-
-
 class HostPageCapMiddleware:
     """Downloader middleware: refuse a host's requests past ``TRAP_MAX_PAGES_PER_HOST`` (retries are free)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.cap = crawler.settings.getint("TRAP_MAX_PAGES_PER_HOST", 0)
+        self.cap = wiring.getint(crawler.settings, "TRAP_MAX_PAGES_PER_HOST")
         self.counts: Counter[str] = Counter()
 
     @classmethod

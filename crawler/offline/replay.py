@@ -83,7 +83,7 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
         report.truncated += capture.body_truncated
         item = build_release_item(response_from_capture(capture), portal, column_names,
                                   fetched_at=capture.warc_date)
-        item.warc = capture.pointer()
+        item.warc = capture.pointer().row()
         attachments.fill(item.attachments)
         processed = run_pipelines(item, pipelines)
         if processed is None:

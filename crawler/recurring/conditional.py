@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 
-from archives.components.capture import META_KEY, ORIGINAL_META_KEY
+from archives.pointer import WarcPointer
+from crawler import meta
+from crawler.recurring.config import require_enabled
 from crawler.recurring.controller import CHECK_META_KEY, get_recurring
 
 if TYPE_CHECKING:
@@ -33,8 +35,7 @@ class ConditionalRequestMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("RECURRING_ENABLED", True):
-            raise NotConfigured("recurring crawls are off")
+        require_enabled(crawler.settings)
         return cls(crawler)
 
     @property
@@ -63,8 +64,7 @@ class ConditionalRequestMiddleware:
         if not row["orig_record_id"] or not ext.warc_exists(row["orig_filename"]):
             stats.inc_value("recurring/original_missing")
             return None
-        request.meta[ORIGINAL_META_KEY] = {"record_id": row["orig_record_id"], "url": row["orig_uri"] or row["url"],
-                                           "date": row["orig_date"], "payload_digest": row["payload_digest"]}
+        request.meta[meta.RECURRING_ORIGINAL] = WarcPointer.from_state(row).refers_to()
         if row["etag"]:
             request.headers["If-None-Match"] = row["etag"]
         if row["last_modified"]:
@@ -80,12 +80,10 @@ class ConditionalRequestMiddleware:
         if rid is None:
             return response
         # response.request is not set yet inside the downloader middlewares: read the request's meta
-        pointer = request.meta.get(META_KEY)
-        if not isinstance(pointer, dict) or pointer.get("url") != response.url:
-            pointer = None
+        pointer: WarcPointer | None = meta.pointer_in(request.meta, response.url)
         if pointer is not None:
-            ext.remember_capture(str(pointer["record_id"]), _validators(response, pointer))
-        if response.status == 304 and pointer is not None and pointer.get("revisit"):
+            ext.remember_capture(pointer.record_id, _validators(response, pointer))
+        if response.status == 304 and pointer is not None and pointer.revisit:
             ext.queue_recapture(rid, pointer, revisit=True)
             self.crawler.stats.inc_value("recurring/not_modified")
             raise IgnoreRequest(f"{rid} not modified")
@@ -95,10 +93,10 @@ class ConditionalRequestMiddleware:
         return response
 
 
-def _validators(response: Response, pointer: dict[str, Any]) -> dict[str, Any]:
+def _validators(response: Response, pointer: WarcPointer) -> dict[str, Any]:
     def header(name: bytes) -> str | None:
         value = response.headers.get(name)
         return value.decode("latin-1") if value else None
 
-    return {"etag": header(b"ETag"), "last_modified": header(b"Last-Modified"), "date": pointer.get("date"),
-            "revisit": pointer.get("revisit")}
+    return {"etag": header(b"ETag"), "last_modified": header(b"Last-Modified"), "date": pointer.date,
+            "revisit": pointer.revisit}

@@ -14,98 +14,48 @@ already archived.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 
 from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
+from archives.pointer import WarcPointer
 from archives.warc_writer import OPEN_SUFFIX
+from crawler import wiring
+from crawler.recurring.config import CHECK_META_KEY, COVERAGE_FIELDS, RecurringConfig, require_enabled
 from crawler.recurring.events import make_event
-from crawler.recurring.fingerprint import fingerprint
+from crawler.recurring.flags import count_drop_flags, coverage_drop_flags
+from crawler.recurring.journal import replay_journals
 from crawler.recurring.locks import LockHeld, PortalLock
 from crawler.recurring.recover import recover_dir
 from crawler.recurring.spilled_dict import SpilledDict
-from crawler.recurring.state import CrawlState, StateError, StateTransaction, iso, parse_iso, utcnow
+from crawler.recurring.state import CrawlState, StateError, StateTransaction, utcnow
 from spiders.hanweb_lists import article_ids
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
     from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
-#: Meta key of the re-requests made for releases that vanished from their lists.
-CHECK_META_KEY = "recurring_check"
-COVERAGE_FIELDS = ("title", "release_date", "body_text", "source")
-
-
-@dataclass(frozen=True)
-class RecurringConfig:
-    """The RECURRING_*, STATE_* and PORTAL_* settings, parsed once."""
-
-    state_path: Path
-    events_path: Path
-    jsonl_path: Path
-    warc_dir: Path
-    lock_dir: Path
-    refresh_window_days: float
-    refresh: bool
-    flush_interval: float
-    removal_checks: bool
-    removal_check_max: int
-    drop_threshold: float
-    coverage_drop: float
-    coverage_min_items: int
-    expect_last_run: int
-    recover_at_start: bool
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> RecurringConfig:
-        jsonl = Path(settings.get("JSONL_OUTPUT_PATH", "output/releases.jsonl"))
-        beside = jsonl.parent
-
-        def path(name: str, default: Path) -> Path:
-            value = settings.get(name) or ""
-            return Path(value) if value else default
-
-        window = settings.getfloat("RECURRING_REFRESH_WINDOW_DAYS", 30.0)
-        threshold = settings.getfloat("RECURRING_DROP_THRESHOLD", 0.5)
-        if window < 0 or not 0 < threshold < 1:
-            raise ValueError(f"RECURRING_REFRESH_WINDOW_DAYS must be >= 0 (got {window}) and "
-                             f"RECURRING_DROP_THRESHOLD in (0, 1) (got {threshold})")
-        return cls(
-            state_path=path("STATE_PATH", beside / "state.sqlite"),
-            events_path=path("RECURRING_EVENTS_PATH", beside / "events.jsonl"),
-            jsonl_path=jsonl,
-            warc_dir=Path(settings.get("WARC_OUTPUT_DIR", "output/warc")),
-            lock_dir=path("PORTAL_LOCK_DIR", beside),
-            refresh_window_days=window,
-            refresh=settings.getbool("RECURRING_REFRESH", False),
-            flush_interval=settings.getfloat("RECURRING_FLUSH_INTERVAL", 1.0),
-            removal_checks=settings.getbool("RECURRING_REMOVAL_CHECKS", True),
-            removal_check_max=settings.getint("RECURRING_REMOVAL_CHECK_MAX", 1000),
-            drop_threshold=threshold,
-            coverage_drop=settings.getfloat("RECURRING_COVERAGE_DROP", 0.3),
-            coverage_min_items=settings.getint("RECURRING_COVERAGE_MIN_ITEMS", 20),
-            expect_last_run=settings.getint("RECURRING_EXPECT_LAST_RUN", -1),
-            recover_at_start=settings.getbool("RECURRING_RECOVER_AT_START", True),
-        )
-
-
 def get_recurring(crawler: Crawler) -> RecurringExtension | None:
     """The crawler's recurring controller, if enabled."""
-    return getattr(crawler, "recurring", None)
+    return wiring.extension(crawler, RecurringExtension)
+
+
+def active_recurring(crawler: Crawler) -> RecurringExtension | None:
+    """The recurring controller while it runs (holds the portal lock and has its state), else None."""
+    ext = get_recurring(crawler)
+    return ext if ext is not None and ext.active and ext.state is not None else None
 
 
 class RecurringExtension:
@@ -129,7 +79,7 @@ class RecurringExtension:
         self.current: dict[str, tuple[str, int | None]] | SpilledDict = {}
         self.captures: dict[str, dict[str, Any]] = {}  # record_id -> validators, date, revisit profile
         self.pending_seen: list[tuple[str, str]] = []
-        self.pending_recaptures: list[tuple[str, dict[str, Any], bool]] = []
+        self.pending_recaptures: list[tuple[str, WarcPointer, bool]] = []
         self.pending_events: list[dict[str, Any]] = []
         self.coverage: Counter[str] = Counter()
         self.flags: list[str] = []
@@ -141,13 +91,11 @@ class RecurringExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("RECURRING_ENABLED", True):
-            raise NotConfigured("recurring crawls are off: set RECURRING_ENABLED to True to enable them")
+        require_enabled(crawler.settings)
         ext = cls(crawler, RecurringConfig.from_settings(crawler.settings))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        crawler.recurring = ext  # type: ignore[attr-defined]
         return ext
 
     @property
@@ -159,7 +107,8 @@ class RecurringExtension:
     def spider_opened(self) -> None:
         """Take the portal lock, recover abandoned files, open the state, apply the journal, start the run."""
         spider = self.crawler.spider
-        self.portal = str(getattr(spider, "portal", None) or self.crawler.settings.get("PORTAL_ID") or "default")
+        portal = getattr(spider, "portal", None) or wiring.get(self.crawler.settings, "PORTAL_ID")
+        self.portal = str(portal or "default")
         self.lock = PortalLock(self.config.lock_dir / f"{self.portal}.lock")
         try:
             self.lock.acquire()
@@ -246,52 +195,7 @@ class RecurringExtension:
     def replay_journals(self, tx: StateTransaction | None = None) -> int:
         """Apply the releases and events JSONL from the offsets the state recorded; return lines applied."""
         assert self.state is not None
-        if tx is None:
-            with self.state.transaction() as own:
-                return self.replay_journals(own)
-        applied = 0
-        for path, apply in ((self.config.jsonl_path, self._apply_row), (self.config.events_path, self._apply_event)):
-            key = str(path.resolve())
-            offset = self.state.journal_offset(key)
-            try:
-                size = path.stat().st_size
-            except FileNotFoundError:
-                continue
-            if size < offset:
-                logger.warning("%s is shorter than the state recorded (%d < %d): re-reading it", path, size, offset)
-                offset = 0
-            if size == offset:
-                continue
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                data = handle.read(size - offset)
-            end = data.rfind(b"\n") + 1
-            for line in data[:end].splitlines():
-                try:
-                    apply(tx, json.loads(line))
-                except (ValueError, KeyError, TypeError) as exc:
-                    logger.warning("Skipping an unusable line of %s: %s", path, exc)
-                applied += 1
-            tx.set_journal_offset(key, offset + end)
-        return applied
-
-    def _apply_row(self, tx: StateTransaction, row: dict[str, Any]) -> None:
-        rid, pointer = row.get("release_id"), row.get("warc")
-        if not rid or not isinstance(pointer, dict):
-            return
-        info = self.captures.pop(str(pointer.get("record_id")), {})
-        full = {**pointer, "url": row.get("url"), "date": info.get("date")}
-        tx.capture(rid, str(row.get("portal") or rid.split(":")[0]), str(row.get("url")),
-                   _stamp(row.get("fetched_at")),
-                   fingerprint=fingerprint(row), hits=row.get("hits"), release_date=row.get("release_date"),
-                   pointer=full, validators=info)
-
-    def _apply_event(self, tx: StateTransaction, event: dict[str, Any]) -> None:
-        rid = event["release_id"]
-        if event["event"] == "hits_changed":
-            tx.hits(rid, event["new"].get("hits"))
-        elif event["event"] == "release_removed":
-            tx.removed(rid, event["detected_at"])
+        return replay_journals(self.state, (self.config.jsonl_path, self.config.events_path), self.captures, tx)
 
     def flush(self) -> None:
         """Checkpoint: fsync the WARC, write the events it covers, then apply everything in one transaction."""
@@ -310,8 +214,8 @@ class RecurringExtension:
         with self.state.transaction() as tx:
             tx.seen(seen)
             for rid, pointer, revisit in recaptures:
-                info = self.captures.pop(str(pointer.get("record_id")), {})
-                tx.recapture(rid, utcnow(), {**pointer, "date": info.get("date")}, revisit=revisit,
+                info = self.captures.pop(pointer.record_id, {})
+                tx.recapture(rid, utcnow(), replace(pointer, date=info.get("date")).as_dict(), revisit=revisit,
                              validators=info)
             self.replay_journals(tx)
 
@@ -354,15 +258,14 @@ class RecurringExtension:
     def remember_capture(self, record_id: str, info: dict[str, Any]) -> None:
         self.captures[record_id] = info
 
-    def queue_recapture(self, release_id: str, pointer: dict[str, Any], revisit: bool) -> None:
+    def queue_recapture(self, release_id: str, pointer: WarcPointer, revisit: bool) -> None:
         self.pending_recaptures.append((release_id, pointer, revisit))
 
     def queue_event(self, kind: str, release_id: str, url: str, old: dict[str, Any], new: dict[str, Any],
-                    pointer: dict[str, Any] | None) -> None:
+                    pointer: WarcPointer | None) -> None:
         warc = None
         if pointer:
-            warc = {k: pointer.get(k) for k in ("filename", "offset", "length", "record_id", "payload_digest")}
-            warc["date"] = self.captures.get(str(pointer.get("record_id")), {}).get("date")
+            warc = pointer.event_row(self.captures.get(pointer.record_id, {}).get("date"))
         self.pending_events.append(make_event(kind, portal=self.portal, release_id=release_id, url=url,
                                               run_id=self.run_id, detected_at=utcnow(), old=old, new=new,
                                               warc=warc))
@@ -421,31 +324,15 @@ class RecurringExtension:
             count += 1
         return first, count
 
-    def record_removed(self, release_id: str, url: str, status: int, pointer: dict[str, Any] | None) -> None:
+    def record_removed(self, release_id: str, url: str, status: int, pointer: WarcPointer | None) -> None:
         self.queue_event("release_removed", release_id, url, {"status": 200}, {"status": status}, pointer)
         self.stats.inc_value("recurring/removed")
 
     def _check_count_drop(self, listed: int) -> None:
-        prev = self.prev_run
-        if prev is None or not prev["listed"] or prev["listed"] < 10:
-            return
-        if listed < prev["listed"] * (1 - self.config.drop_threshold):
-            self.flags.append("release_count_drop")
-            logger.error("Release count dropped sharply: %d listed, %d in run %d", listed, prev["listed"],
-                         prev["run_id"])
+        self.flags += count_drop_flags(self.prev_run, listed, self.config)
 
     def _check_coverage_drop(self, coverage: dict[str, float]) -> None:
-        prev = self.prev_run
-        if prev is None or not prev["coverage"] or self.coverage["items"] < self.config.coverage_min_items:
-            return
-        before = json.loads(prev["coverage"])
-        if int(before.get("items", 0)) < self.config.coverage_min_items:
-            return
-        for name in COVERAGE_FIELDS:
-            if name in before and before[name] - coverage[name] > self.config.coverage_drop:
-                self.flags.append(f"coverage_drop:{name}")
-                logger.error("Coverage of %s dropped sharply: %.0f%% (run %d: %.0f%%)", name, 100 * coverage[name],
-                             prev["run_id"], 100 * before[name])
+        self.flags += coverage_drop_flags(self.prev_run, self.coverage["items"], coverage, self.config)
 
     # -- closing --------------------------------------------------------------------------------------------
 
@@ -485,9 +372,3 @@ class RecurringExtension:
         self.state.finish_run(self.run_id, outcome, listed=listed, flags=self.flags, coverage=coverage,
                               stats=stats, warc_files=files)
         logger.info("Run %d of %r recorded: %s", self.run_id, self.portal, outcome)
-
-
-def _stamp(fetched_at: Any) -> str:
-    """A row's ``fetched_at`` (second precision) as the state's microsecond form."""
-    moment = parse_iso(str(fetched_at)) if fetched_at else None
-    return iso(moment) if moment else utcnow()

@@ -16,8 +16,10 @@ import socket
 from pathlib import Path
 from types import TracebackType
 
+from crawler.errors import CrawlerError
 
-class LockHeld(RuntimeError):
+
+class LockHeld(CrawlerError, RuntimeError):
     """Another live process holds the lock."""
 
     def __init__(self, path: Path, holder: str) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
+from archives.pointer import WarcPointer
 from crawler.items import exported_row
-from crawler.recurring.controller import get_recurring
+from crawler.recurring.config import require_enabled
+from crawler.recurring.controller import active_recurring
 from crawler.recurring.fingerprint import fingerprint, same_extractor
 
 if TYPE_CHECKING:
@@ -37,22 +39,22 @@ class RecurringPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("RECURRING_ENABLED", True):
-            raise NotConfigured("recurring crawls are off")
+        require_enabled(crawler.settings)
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        ext = get_recurring(self.crawler) if self.crawler is not None else None
-        if self.crawler is None or ext is None or not ext.active or ext.state is None:
+        ext = active_recurring(self.crawler) if self.crawler is not None else None
+        if self.crawler is None or ext is None or ext.state is None:
             return item
         row = exported_row(item)
-        rid, pointer = row.get("release_id"), row.get("warc")
-        if not rid or not isinstance(pointer, dict):
+        rid, warc = row.get("release_id"), row.get("warc")
+        if not rid or not isinstance(warc, dict):
             return item
+        pointer = WarcPointer.from_row(warc)
         stats = self.crawler.stats
         ext.count_coverage(row)
         new_fp, new_hits = fingerprint(row), row.get("hits")
-        info = ext.captures.get(str(pointer.get("record_id")), {})
+        info = ext.captures.get(pointer.record_id, {})
         known = ext.current.get(rid)
         state_row = None
         if known is None:
@@ -67,10 +69,7 @@ class RecurringPipeline:
         if not same_extractor(old_fp, new_fp):
             stats.inc_value("recurring/reextracted")
             if info.get("revisit") and state_row is not None:  # the row must point at bytes, not at a revisit
-                ItemAdapter(item)["warc"] = {"filename": state_row["orig_filename"],
-                                             "offset": state_row["orig_offset"], "length": state_row["orig_length"],
-                                             "record_id": state_row["orig_record_id"],
-                                             "payload_digest": state_row["payload_digest"]}
+                ItemAdapter(item)["warc"] = WarcPointer.from_state(state_row).row()
             return item
         if old_fp != new_fp:
             ext.queue_event("release_changed", rid, str(row.get("url")), {"fingerprint": old_fp},
@@ -83,6 +82,6 @@ class RecurringPipeline:
         else:
             stats.inc_value("recurring/unchanged")
         # A revisit (or a full record of the very payload the original holds) leaves the original in place.
-        same_payload = state_row is not None and pointer.get("payload_digest") == state_row["payload_digest"]
+        same_payload = state_row is not None and pointer.payload_digest == state_row["payload_digest"]
         ext.queue_recapture(rid, pointer, revisit=bool(info.get("revisit")) or same_payload)
         raise UnchangedRelease(rid)

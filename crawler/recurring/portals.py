@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.errors import CrawlerError
 from crawler.recurring.scheduling import SCHEDULE_EXPECTED, Schedule, ScheduleError, parse_duration, parse_schedule
 
 #: The CMS families a portal may name; each is the name of a spider.
@@ -25,7 +26,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")  # a host name, no port (Scrapy's rule)
 
 
-class PortalConfigError(ValueError):
+class PortalConfigError(CrawlerError, ValueError):
     """The registry file is missing, not TOML, or has an entry that does not validate."""
 
 

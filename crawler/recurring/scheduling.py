@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
+from crawler.errors import CrawlerError
+
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 SCHEDULE_EXPECTED = "an interval such as 30m, 6h, 1d or 2w, or a five-field cron expression such as '0 3 * * *'"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(CrawlerError, ValueError):
     """A schedule text that is neither an interval nor a valid cron expression."""
 
 

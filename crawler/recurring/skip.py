@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request
-from scrapy.exceptions import NotConfigured
 
-from crawler.recurring.controller import CHECK_META_KEY, get_recurring
+from crawler.recurring.config import require_enabled
+from crawler.recurring.controller import CHECK_META_KEY, active_recurring
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -34,14 +34,13 @@ class ReleaseSkipMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("RECURRING_ENABLED", True):
-            raise NotConfigured("recurring crawls are off")
+        require_enabled(crawler.settings)
         return cls(crawler)
 
     def wanted(self, request: Request) -> bool:
         """Mark a listed release as seen; False when it is not to be requested in this run."""
-        ext = get_recurring(self.crawler)
-        if ext is None or not ext.active or ext.state is None or request.meta.get(CHECK_META_KEY):
+        ext = active_recurring(self.crawler)
+        if ext is None or ext.state is None or request.meta.get(CHECK_META_KEY):
             return True
         rid = ext.release_id_for(request.url)
         if rid is None:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.errors import CrawlerError
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -70,7 +72,7 @@ CREATE TABLE IF NOT EXISTS journals (
 """
 
 
-class StateError(RuntimeError):
+class StateError(CrawlerError, RuntimeError):
     """The state database cannot be opened or read (corrupt, newer schema, not SQLite)."""
 
 
