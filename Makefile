@@ -27,12 +27,14 @@ install: $(STAMP) $(PYWB_STAMP)
 demo: $(STAMP)
 	$(BIN)/crawler demo --releases 300 --out output/demo
 
-test: $(STAMP) $(PYWB_STAMP)
-	$(BIN)/ruff check .
+test: lint $(PYWB_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# ruff; mypy (strict, [tool.mypy]); the layer contracts of docs/architecture.md ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Benchmarks (docs/benchmarks.md): trafilatura, htmldate and py-spy from the `bench` extra, GNU wget from apt.
 # Separate from `make test`; about 15 minutes on 2 cores (over half of it the 50,000-release crawl).

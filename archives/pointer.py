@@ -75,8 +75,8 @@ class WarcPointer:
                    date)
 
     @classmethod
-    def from_state(cls, row: Mapping[str, Any], which: Literal["orig", "latest"] = "orig") -> WarcPointer:
-        """The original (last full) or the latest capture of a crawl-state release row."""
+    def from_state(cls, row: Any, which: Literal["orig", "latest"] = "orig") -> WarcPointer:
+        """The original (last full) or the latest capture of a crawl-state release row (an ``sqlite3.Row``)."""
         if which == "latest":
             return cls(None, row["latest_filename"], row["latest_offset"], row["latest_length"],
                        row["latest_record_id"], None)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
 
 from archives.pointer import WarcPointer
 
@@ -91,7 +92,7 @@ def read_payload(record: ArcWarcRecord, limit: int) -> bytes:
     try:
         return bytes(brotli.Decompressor().process(raw, output_buffer_limit=limit))
     except brotli.error:
-        return raw  # not really brotli: hand over the stored bytes, as for any undecodable body
+        return bytes(raw)  # not really brotli: hand over the stored bytes, as for any undecodable body
 
 
 def load_http_headers(iterator: ArchiveIterator, record: ArcWarcRecord) -> None:
@@ -178,7 +179,7 @@ def iter_captures(paths: Iterable[str | os.PathLike[str]], *, want: Callable[[st
         )
 
 
-def _read_original(target: tuple[Path, int], max_body: int) -> tuple[bytes, object, int]:
+def _read_original(target: tuple[Path, int], max_body: int) -> tuple[bytes, StatusAndHeaders, int]:
     path, offset = target
     with path.open("rb") as handle:
         handle.seek(offset)

@@ -59,7 +59,7 @@ class WarcWriteError(ArchiveError):
         super().__init__(f"WARC {action} failed on {filename}: [{code}] {err.strerror or err}")
 
 
-class _RecordBuilder(WARCWriter):
+class _RecordBuilder(WARCWriter):  # type: ignore[misc]  # warcio is untyped
     """warcio writer that also keeps ``WARC-Payload-Digest`` off metadata records (spec 5.9)."""
 
     NO_PAYLOAD_DIGEST_TYPES = ("warcinfo", "revisit", "metadata")
@@ -346,7 +346,8 @@ class RotatingWarcWriter:
         A non-empty file is rotated when the new bytes would take it past ``max_size``, so a record pair is
         never split and a single oversized pair still goes somewhere.
         """
-        data = build(self._warcinfo_id if self._fd is not None else self._next_warcinfo_id)
+        current = self._warcinfo_id if self._fd is not None else None  # set whenever a file is open
+        data = build(current or self._next_warcinfo_id)
         if self._fd is not None and self._records > 0 and self._size + len(data) > self.max_size:
             self._close_current()
             data = build(self._next_warcinfo_id)

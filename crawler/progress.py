@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -14,7 +15,7 @@ from twisted.internet import task
 from crawler import wiring
 
 
-def summary_lines(stats: dict[str, object], elapsed: float) -> list[str]:
+def summary_lines(stats: Mapping[str, Any], elapsed: float) -> list[str]:
     """Human summary of a finished crawl, from Scrapy's stats."""
     releases = int(stats.get("item_scraped_count", 0) or 0)
     pages = int(stats.get("response_received_count", 0) or 0)

@@ -65,7 +65,8 @@ def first_error(record: dict[str, Any]) -> ValidationError | None:
     """The most relevant validation error of a record, or None when it is valid."""
     if _fast_valid(record):
         return None
-    return best_match(release_validator().iter_errors(record))
+    error: ValidationError | None = best_match(release_validator().iter_errors(record))
+    return error
 
 
 def row_problem(row: dict[str, Any]) -> str | None:

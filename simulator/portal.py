@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simulator import prose
 from simulator.mutations import MutationFile, Mutations
@@ -202,7 +203,7 @@ class SimulatedPortal:
     def _mutated(self, release: Release) -> Release:
         """Apply the hit-count epoch and a body change to a generated release."""
         m = self.mutations
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         if m.epoch and release.language == "zh" and release.hits is not None:
             hits = release.hits + m.epoch * (1 + release.index % 5)
             changes.update(hits=hits, hits_text=f"{hits:,}" if "," in release.hits_text else str(hits))
@@ -362,7 +363,8 @@ class SimulatedPortal:
 
     # -- truth ---------------------------------------------------------------------------------------------
 
-    def truth(self, index: int, base_url: str = "http://127.0.0.1:8000", asset_base_url: str | None = None) -> dict:
+    def truth(self, index: int, base_url: str = "http://127.0.0.1:8000", asset_base_url: str | None = None,
+              ) -> dict[str, Any]:
         """The true fields of release `index` (see docs/simulator.md); asset-host files under `asset_base_url`."""
         r = self.release(index)
         base = base_url.rstrip("/")
@@ -386,7 +388,7 @@ class SimulatedPortal:
         }
 
     def iter_truth(self, base_url: str = "http://127.0.0.1:8000", asset_base_url: str | None = None
-                   ) -> Iterator[dict]:
+                   ) -> Iterator[dict[str, Any]]:
         """Truth for every release, one at a time (a generator: nothing accumulates)."""
         for index in range(self.releases):
             yield self.truth(index, base_url, asset_base_url)

@@ -18,6 +18,7 @@ import urllib.parse
 from collections import Counter
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from twisted.web import resource, server
 
@@ -174,7 +175,7 @@ class PortalResource(resource.Resource):
         body = b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
         return self._send(request, body, "text/html; charset=UTF-8", 404)
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         """The `/__sim__/stats` document."""
         return {
             "counter_hits": self.counter_hits,
@@ -270,9 +271,11 @@ class PortalResource(resource.Resource):
     ) -> bytes:
         try:
             if method == "POST":
-                request.content.seek(0)
+                content = request.content
+                assert content is not None
+                content.seek(0)
                 form = urllib.parse.parse_qs(
-                    request.content.read().decode("utf-8", "replace"), keep_blank_values=True
+                    content.read().decode("utf-8", "replace"), keep_blank_values=True
                 )
                 column = self._proxy_column(form, path, "post")
                 start, end, per_page = (
@@ -381,7 +384,7 @@ class PortalResource(resource.Resource):
         body = b"<html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>"
         return self._send(request, body, "text/html; charset=UTF-8", self.portal.mutations.gone_status)
 
-    def _download(self, request: server.Request, query: dict[str, list[str]]) -> bytes:
+    def _download(self, request: server.Request, query: dict[str, list[str]]) -> bytes | int:
         filename = (query.get("filename") or [""])[0]
         m = _FILENAME.match(filename)
         if not m:
@@ -434,7 +437,7 @@ def serve(portal: SimulatedPortal, host: str, port: int, asset_host: str = "") -
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner
 
-    def errors_to_stderr(event: dict) -> None:
+    def errors_to_stderr(event: dict[str, Any]) -> None:
         if event.get("log_failure") is not None or event.get("isError"):
             failure = event.get("log_failure")
             print(failure.getTraceback() if failure is not None else event, file=sys.stderr, flush=True)
@@ -442,15 +445,15 @@ def serve(portal: SimulatedPortal, host: str, port: int, asset_host: str = "") -
     globalLogBeginner.beginLoggingTo([errors_to_stderr], redirectStandardIO=False)
     resource_host = f"{host}:{port}"
     site = build_site(portal, resource_host)
-    listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
+    listening = reactor.listenTCP(port, site, interface=host)
     bound = listening.getHost().port
-    site.resource.default_host = f"{host}:{bound}"  # type: ignore[attr-defined]
+    site.resource.default_host = f"{host}:{bound}"
     if asset_host:
-        reactor.listenTCP(bound, site, interface=asset_host)  # type: ignore[attr-defined]
-        site.resource.asset_host = f"{asset_host}:{bound}"  # type: ignore[attr-defined]
+        reactor.listenTCP(bound, site, interface=asset_host)
+        site.resource.asset_host = f"{asset_host}:{bound}"
     print(f"listening on http://{host}:{bound}/", flush=True)
     print(f"asset host http://{asset_host}:{bound}/" if asset_host else "asset host none", flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -425,7 +425,7 @@ def _nav(language: str) -> str:
     out = ['<div class="top"><div class="top_l">']
     if language == "zh":
         out.append(f"<span>欢迎访问{SITE_NAME}门户网站</span>")
-        top = (
+        top: tuple[tuple[str, str], ...] = (
             ("首页", "/"),
             ("English", COLUMNS[0].path),
             ("无障碍浏览", "javascript:;"),

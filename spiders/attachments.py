@@ -172,6 +172,7 @@ class AttachmentTracker:
         """An attachment was not archived: record why, and let the releases waiting for it go on."""
         request = failure.request  # type: ignore[attr-defined]
         url = request.meta[URL_META]
+        assert failure.value is not None
         reason, detail = self._classify(failure.value)
         headers = (request.meta.get(HEADERS_META) or {}) if reason == "size-limit" else {}
         yield from self._resolve(url, self._skip(url, reason, detail, request.meta.get("linked_from"), headers))

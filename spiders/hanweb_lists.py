@@ -136,8 +136,9 @@ def parse_dataproxy(body: bytes, base_url: str) -> tuple[list[ListRecord], int |
         root = etree.fromstring(body, parser=parser)
         fragments = [rec.text or "" for rec in root.iter("record")]
         total_el = root.find(".//totalrecord")
-        if total_el is not None and (total_el.text or "").strip().isdigit():
-            total = int(total_el.text.strip())
+        total_text = (total_el.text or "").strip() if total_el is not None else ""
+        if total_text.isdigit():
+            total = int(total_text)
     except etree.XMLSyntaxError:
         # Broken XML (control characters, a stray "]]>"): fall back to the CDATA sections themselves.
         text = body.decode("utf-8", errors="replace")
@@ -225,8 +226,9 @@ def parse_column_page(html: str, page_url: str) -> ColumnListing:
 def column_name_of(tree: lxml_html.HtmlElement) -> str | None:
     """A column page's name: its ColumnName meta, else the last part of its ``<title>``."""
     for meta in tree.iter("meta"):
-        if (meta.get("name") or "").lower() == "columnname" and (meta.get("content") or "").strip():
-            return meta.get("content").strip()
+        content = (meta.get("content") or "").strip()
+        if (meta.get("name") or "").lower() == "columnname" and content:
+            return content
     title = tree.findtext(".//title")
     if title:
         parts = [p.strip() for p in re.split(r"\s*[-_|–—>]\s*", title) if p.strip()]

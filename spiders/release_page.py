@@ -714,9 +714,9 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
     if container is not None and container is not top and any(f not in fields.found for f in needed):
         _scan_labels(_linear_text(container), fields, tier=1)
 
-    date = fields.get("date")
-    if date:
-        raw["release_raw"], raw["release_source"] = date[0], "labelled_text"
+    labelled = fields.get("date")
+    if labelled:
+        raw["release_raw"], raw["release_source"] = labelled[0], "labelled_text"
     else:
         for name in _PUBDATE_METAS:
             content = scan.metas.get(name, "").strip()

@@ -87,8 +87,8 @@ class JsonlExportPipeline:
     @property
     def archive(self) -> DurabilitySource | None:
         if self._archive is None or hasattr(self._archive, "sync"):
-            return self._archive  # type: ignore[return-value]
-        return self._archive()  # type: ignore[operator]
+            return self._archive  # type: ignore[return-value]  # a DurabilitySource, not its factory
+        return self._archive()
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -104,7 +104,7 @@ class JsonlExportPipeline:
         from twisted.internet import reactor
         from twisted.internet.task import LoopingCall
 
-        if reactor.running:  # type: ignore[attr-defined]
+        if reactor.running:
             self._loop = LoopingCall(self._timer_flush)
             self._loop.start(max(self.fsync_interval, 0.05), now=False).addErrback(
                 lambda f: logger.error("JSONL flush timer stopped: %s", f.getErrorMessage())

@@ -51,4 +51,6 @@ class WarcReplayDownloadHandler(BaseDownloadHandler):
         headers = Headers([(k, v) for k, v in stored.headers if k.lower().encode() not in _FRAMING_HEADERS])
         request.meta[meta.WARC] = stored.pointer
         cls: Any = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
-        return cls(url=request.url, status=stored.status, headers=headers, body=stored.body, request=request)
+        response: Response = cls(url=request.url, status=stored.status, headers=headers, body=stored.body,
+                                 request=request)
+        return response

@@ -190,8 +190,9 @@ def cmd_run_due(args: argparse.Namespace) -> int:
             if code is not None:
                 running.remove(item)
                 results[item[0]] = code
-                word = {EXIT_OK: "done", EXIT_FLAGGED: "done, FLAGGED", EXIT_NOT_RUN: "skipped (locked or no "
-                        "longer due)"}.get(code, f"failed (exit {code})")
+                words: dict[int, str] = {EXIT_OK: "done", EXIT_FLAGGED: "done, FLAGGED",
+                                         EXIT_NOT_RUN: "skipped (locked or no longer due)"}
+                word = words.get(code, f"failed (exit {code})")
                 print(f"{item[0]}: {word}", flush=True)
         time.sleep(0.2)
     if any(code not in (EXIT_OK, EXIT_FLAGGED, EXIT_NOT_RUN) for code in results.values()):

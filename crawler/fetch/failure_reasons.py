@@ -39,7 +39,7 @@ class Refused(FetchFailure, IgnoreRequest):
     """A request one of our components drops instead of fetching it (an ``IgnoreRequest`` to Scrapy)."""
 
     reason = "ignored"
-    shown_as = "IgnoreRequest"
+    shown_as: ClassVar[str | None] = "IgnoreRequest"
 
 
 class HitCounterRefused(Refused):

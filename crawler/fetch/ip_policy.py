@@ -212,7 +212,8 @@ class IpPolicyResolver:
     def upstream_resolve(self, receiver: IResolutionReceiver, host: str, port: int,
                          address_types: Sequence[type[IAddress]] | None, semantics: str) -> IHostResolution:
         """Ask the real resolver (tests override this to play a rebinding DNS server)."""
-        return self.upstream.resolveHostName(receiver, host, port, address_types, semantics)
+        resolution: IHostResolution = self.upstream.resolveHostName(receiver, host, port, address_types, semantics)
+        return resolution
 
 
 def installed_resolver() -> IpPolicyResolver | None:

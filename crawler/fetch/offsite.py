@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 class RecordingOffsiteMiddleware(OffsiteMiddleware):
     """`OffsiteMiddleware` that writes a failure row for every request dropped when it is scheduled."""
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def process_request(self, request: Request) -> None:  # type: ignore[override]
         try:
-            super().process_request(request, spider)
+            super().process_request(request)
         except IgnoreRequest as exc:  # "Filtered offsite request to ..."
             raise offsite_failure(request)(str(exc)) from exc
 

@@ -17,8 +17,8 @@ from scrapy.exceptions import IgnoreRequest
 
 from archives.pointer import WarcPointer
 from crawler import meta
-from crawler.recurring.config import require_enabled
-from crawler.recurring.controller import CHECK_META_KEY, get_recurring
+from crawler.recurring.config import CHECK_META_KEY, require_enabled
+from crawler.recurring.controller import get_recurring
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -180,7 +180,7 @@ class RecurringExtension:
         from twisted.internet import reactor
         from twisted.internet.task import LoopingCall
 
-        if reactor.running:  # type: ignore[attr-defined]
+        if reactor.running:
             self._loop = LoopingCall(self._timer_flush)
             self._loop.start(max(self.config.flush_interval, 0.05), now=False)
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request
 
-from crawler.recurring.config import require_enabled
-from crawler.recurring.controller import CHECK_META_KEY, active_recurring
+from crawler.recurring.config import CHECK_META_KEY, require_enabled
+from crawler.recurring.controller import active_recurring
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -156,14 +156,16 @@ class CrawlState:
     def last_run(self, portal: str, before: int | None = None) -> sqlite3.Row | None:
         """The latest run of *portal* (started before run *before* when given)."""
         limit = before if before is not None else 2**62
-        return self.db.execute("SELECT * FROM runs WHERE portal=? AND run_id<? ORDER BY run_id DESC LIMIT 1",
-                               (portal, limit)).fetchone()
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM runs WHERE portal=? AND run_id<? ORDER BY run_id DESC LIMIT 1", (portal, limit)).fetchone()
+        return row
 
     def last_finished_run(self, portal: str, before: int) -> sqlite3.Row | None:
         """The latest run of *portal* before *before* that finished normally."""
-        return self.db.execute(
+        row: sqlite3.Row | None = self.db.execute(
             "SELECT * FROM runs WHERE portal=? AND run_id<? AND outcome IN ('finished', 'flagged') "
             "ORDER BY run_id DESC LIMIT 1", (portal, before)).fetchone()
+        return row
 
     def crash_chain_start(self, portal: str, before: int) -> str | None:
         """Start time of the earliest run in the unbroken series of crashed runs just before *before*."""
@@ -178,7 +180,9 @@ class CrawlState:
     # -- releases ---------------------------------------------------------------------------------------
 
     def release(self, release_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM releases WHERE release_id=?", (release_id,)).fetchone()
+        row: sqlite3.Row | None = self.db.execute("SELECT * FROM releases WHERE release_id=?",
+                                                  (release_id,)).fetchone()
+        return row
 
     def releases(self, portal: str | None = None) -> Iterator[sqlite3.Row]:
         """All releases (of one portal), by release_id."""
