@@ -2,7 +2,8 @@
 
 ``parse_release_page`` parses the page once with lxml and returns the raw release dict of
 ``docs/architecture.md``. Nothing is normalised here beyond whitespace: dates, hit counts and boilerplate are
-the pipelines' business.
+the pipelines' business. The words and patterns of the templates (labels, markers, stop words, date and hit
+patterns, container words) are ``spiders.vocabulary``; this module is the algorithm that uses them.
 
 How each field is found:
 
@@ -35,28 +36,37 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.html_parser import HTML_PARSER
+from spiders.vocabulary import (
+    ART_PATH_RE,
+    ATTACHMENT_EXT_RE,
+    BEGIN_COMMENT_RE,
+    BEGIN_MARKER_RE,
+    CONTENT_KEYS,
+    COUNTER_SCRIPT_RE,
+    DATE_CORE,
+    DOWNFILE,
+    EMPTY_VALUES,
+    END_MARKER_RE,
+    FOOTER_RE,
+    HITS_VALUE_RE,
+    LABEL_GUARD,
+    LABELS,
+    LINE_DATE_TAIL,
+    NON_ARTICLE_RE,
+    PUBDATE_METAS,
+    SOURCE_METAS,
+    STOP_WORDS,
+    SUFFIX_HITS_RE,
+    TIME,
+    TITLE_KEYS,
+    TITLE_MARKER_RE,
+    TITLE_SPLIT_RE,
+    TITLE_TOKEN_RE,
+    TRS_PATH_RE,
+)
 
-# ---- markers ----
+# ---- the vocabulary (spiders.vocabulary) put together ----
 
-_BEGIN_MARKER_RE = re.compile(
-    r"<meta\s+name\s*=\s*[\"']?contentstart\b[\"']?[^>]*>"
-    r"|<!--\s*ZJEG_RSS\.content\.begin\s*-->"
-    r"|<!--\s*<\$\[信息内容\]>\s*begin\s*-->",
-    re.IGNORECASE,
-)
-_END_MARKER_RE = re.compile(
-    r"<meta\s+name\s*=\s*[\"']?contentend\b[\"']?[^>]*>"
-    r"|<!--\s*ZJEG_RSS\.content\.end\s*-->"
-    r"|<!--\s*<\$\[信息内容\]>\s*end\s*-->",
-    re.IGNORECASE,
-)
-_BEGIN_COMMENT_RE = re.compile(
-    r"^\s*(?:ZJEG_RSS\.content\.begin|<\$\[信息内容\]>\s*begin)\s*$", re.IGNORECASE
-)
-_TITLE_MARKER_RE = re.compile(
-    r"<!--\s*<\$\[标题名称\]>\s*begin\s*-->(.*?)<!--\s*<\$\[标题名称\]>\s*end\s*-->",
-    re.IGNORECASE | re.DOTALL,
-)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
 
@@ -78,7 +88,6 @@ _BODY_MARK = "\n\x01\n"
 _FOOTER_MARK = "\n\x02\n"  # around site footers: a count there is a site-wide counter, never the article's
 _ITEM_MARK = "\n\x03\n"  # around list items linking other pages (related/latest lists): no metadata of this page
 _ITEM_LINK_MIN = 8  # a link this long in an <li> is a title link
-_FOOTER_RE = re.compile(r"(?:foot|bottom|copyright|banquan)(?:er)?(?:$|[_-])")
 
 # ---- labels ----
 
@@ -90,122 +99,24 @@ def _spaced(label: str) -> str:
     return "[ ]*".join(re.escape(ch) for ch in label)
 
 
-#: label -> (field, rank); a lower rank wins when a field has several labels.
-_LABELS: dict[str, tuple[str, int]] = {
-    "发布日期": ("date", 0),
-    "发布时间": ("date", 0),
-    "ReleaseDate": ("date", 0),
-    "Release Date": ("date", 0),
-    "Release Time": ("date", 0),
-    "Publish Date": ("date", 0),
-    "公开日期": ("date", 1),
-    "发文日期": ("date", 2),
-    "成文日期": ("date", 3),
-    "上载日期": ("date", 4),
-    "日期": ("date", 5),
-    "时间": ("date", 5),
-    "Date": ("date", 5),
-    "信息来源": ("source", 0),
-    "文章来源": ("source", 0),
-    "来源": ("source", 0),
-    "稿源": ("source", 0),
-    "Source": ("source", 0),
-    "发布机构": ("source", 1),
-    "浏览次数": ("hits", 0),
-    "浏览量": ("hits", 0),
-    "点击数": ("hits", 0),
-    "点击量": ("hits", 0),
-    "点击次数": ("hits", 0),
-    "点击率": ("hits", 0),
-    "阅读次数": ("hits", 0),
-    "阅读数": ("hits", 0),
-    "阅读量": ("hits", 0),
-    "ArticleHits": ("hits", 0),
-    "Hits": ("hits", 0),
-    "Views": ("hits", 0),
-    "访问量": ("hits", 1),
-    "访问次数": ("hits", 1),
-    "浏览": ("hits", 2),
-    "阅读": ("hits", 2),
-    "索引号": ("index_no", 0),
-    "文号": ("doc_no", 0),
-    "发文字号": ("doc_no", 0),
-    "发文文号": ("doc_no", 0),
-    "文件编号": ("doc_no", 1),
-}
-_STOP_WORDS = (
-    "作者", "编辑", "责任编辑", "字体", "字号", "分享", "打印", "关闭", "分类", "主题分类", "名称", "主题词",
-    "关键词", "有效性", "生效日期", "废止日期", "体裁分类", "组配分类", "服务对象", "发布者", "Author",
-    "Editor", "Font", "更新时间", "更新日期", "打开", "扫一扫",
-)  # fmt: skip
-_ALL_LABELS = sorted({*_LABELS, *_STOP_WORDS}, key=len, reverse=True)
-_LABEL_GUARD = r"(?<![A-Za-z])(?<!次)(?<!总)(?<!网站)(?<!本站)"
+_ALL_LABELS = sorted({*LABELS, *STOP_WORDS}, key=len, reverse=True)
 _LABEL_BODY = r"(?P<label>" + "|".join(_spaced(lab) for lab in _ALL_LABELS) + r")[ ]*(?P<colon>[:：])?"
-_LABEL_RE = re.compile(_LABEL_GUARD + _LABEL_BODY)
+_LABEL_RE = re.compile(LABEL_GUARD + _LABEL_BODY)
 # the same two parts apart, for `_guarded_matches`
 _LABEL_BODY_RE = re.compile(_LABEL_BODY)
-_LABEL_GUARD_RE = re.compile(_LABEL_GUARD)
+_LABEL_GUARD_RE = re.compile(LABEL_GUARD)
 _LABEL_KEY = {re.sub(r"[ ]", "", lab): lab for lab in _ALL_LABELS}
 _VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
 _NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
-_DATE_CORE = (
-    r"(?<!\d)(?:19|20)\d{2}[ ]*"
-    r"(?:[-/.][ ]*\d{1,2}[ ]*[-/.][ ]*\d{1,2}(?!\d)|年[ ]*\d{1,2}[ ]*月[ ]*\d{1,2}[ ]*日?)"
-)
-_TIME = (
-    r"(?:[ ]*T?[ ]*\d{1,2}[ ]*"
-    r"(?:[:：][ ]*\d{2}(?:[ ]*[:：][ ]*\d{2})?|[时点][ ]*\d{1,2}[ ]*分(?:[ ]*\d{1,2}[ ]*秒)?))?"
-)
-_DATE_RE = re.compile(_DATE_CORE + _TIME)
+_DATE_RE = re.compile(DATE_CORE + TIME)
 _CUT_RE = re.compile(r"[【\[|｜]|[ ]{2,}|" + _LABEL_RE.pattern)
-_HITS_VALUE_RE = re.compile(r"\d[\d,，]*(?:\.\d+)?[ ]*[万千亿kKwW]?[ ]*次?")
-_SUFFIX_HITS_RE = re.compile(r"(?<![\d:：/.\-])(?:(?P<num>\d[\d,，]*)|(?P<script>\x00))?[ ]*次浏览")
 # a date directly before 来源 / 次浏览 / a count is part of a metadata line even without a date label
-_LINE_DATE_TAIL = r")[ \x00]*(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作者|浏览|点击|阅读)"
-_LINE_DATE_RE = re.compile("(?P<date>" + _DATE_CORE + _TIME + _LINE_DATE_TAIL)
+_LINE_DATE_RE = re.compile("(?P<date>" + DATE_CORE + TIME + LINE_DATE_TAIL)
 _NO_DIGIT_BEFORE = r"(?<!\d)"
 # `_LINE_DATE_RE` with its leading look-behind apart, for `_guarded_matches`
-_LINE_DATE_BODY_RE = re.compile("(?P<date>" + _DATE_CORE.removeprefix(_NO_DIGIT_BEFORE) + _TIME + _LINE_DATE_TAIL)
+_LINE_DATE_BODY_RE = re.compile("(?P<date>" + DATE_CORE.removeprefix(_NO_DIGIT_BEFORE) + TIME + LINE_DATE_TAIL)
 _NO_DIGIT_BEFORE_RE = re.compile(_NO_DIGIT_BEFORE)
-_COUNTER_SCRIPT_RE = re.compile(r"articlehits|artcount|gethits|visitcount/hits", re.IGNORECASE)
-_EMPTY_VALUES = frozenset(("", "无", "-", "--", "—", "/", "暂无", "null", "None"))
 
-# ---- metas & URL ----
-
-_PUBDATE_METAS = (
-    "pubdate", "publishdate", "publish_date", "publish-date", "publishtime", "releasedate",
-    "article:published_time", "dc.date.issued", "dcterms.issued", "firstpublishedtime",
-)  # fmt: skip
-_SOURCE_METAS = ("contentsource", "source")
-_ART_PATH_RE = re.compile(r"/art/(\d{4})/(\d{1,2})/(\d{1,2})/")
-_TRS_PATH_RE = re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+")
-
-# ---- containers ----
-
-_CONTENT_KEYS = frozenset(
-    (
-        "article", "content", "article-content", "article_content", "articlecontent", "art_content",
-        "artcontent", "contenttext", "content_text", "bt_content", "news_content", "newscontent", "detail",
-        "detail-content", "detail_content", "con_content", "main-content", "zw", "zwnr", "zoomcon",
-        "wz_content", "pages_content", "text_content", "article-body", "articlebody", "info_content",
-        "infocontent", "conzw",
-    )
-)
-_TITLE_KEYS = frozenset(
-    (
-        "title", "art_title", "arttitle", "article-title", "article_title", "articletitle", "news_title",
-        "newstitle", "detail-title", "detail_title", "con_title", "contitle", "content_title", "contenttitle",
-        "zw_title", "wz_title", "main_title", "main-title", "h-title", "xxgk_title", "tit", "bt", "sp_title",
-    )
-)
-_TITLE_TOKEN_RE = re.compile(r"^(?!.*(?:sub|site|column|lanmu|list|nav|logo|web|top|head)).*title$")
-_NON_ARTICLE_RE = re.compile(r"foot|footer|header|\bnav|menu|dh\b|bottom|copyright|banner", re.IGNORECASE)
-_TITLE_SPLIT_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]+\s|——|--)\s*")
-
-_ATTACHMENT_EXT_RE = re.compile(
-    r"\.(?:pdf|docx?|xlsx?|wps|et|pptx?|zip|rar|ofd|txt)$", re.IGNORECASE
-)
-_DOWNFILE = "/module/download/downfile.jsp"
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _WS_RE = re.compile(r"\s+")
@@ -280,7 +191,7 @@ class _Scan:
         for node in root.iter(comment, "meta", "a", "p", "title", "body", "ucapcontent", "ucaptitle", "h1"):
             tag = node.tag
             if tag is comment:
-                if self.begin is None and node.text and _BEGIN_COMMENT_RE.match(node.text):
+                if self.begin is None and node.text and BEGIN_COMMENT_RE.match(node.text):
                     self.begin = node
             elif tag == "meta":
                 name = (node.get("name") or node.get("property") or "").strip().lower()
@@ -311,9 +222,9 @@ class _Scan:
                 self.zoom = node
             if self.trs is None and "trs_editor" in toks:
                 self.trs = node
-            if toks & _CONTENT_KEYS:
+            if toks & CONTENT_KEYS:
                 self.content.append(node)
-            if toks & _TITLE_KEYS or any(_TITLE_TOKEN_RE.search(t) for t in toks):
+            if toks & TITLE_KEYS or any(TITLE_TOKEN_RE.search(t) for t in toks):
                 self.title_els.append((1, node))
 
 
@@ -327,13 +238,13 @@ def _inner_html(el: Any) -> str:
 
 
 def _slice_markers(inner: str) -> str:
-    begins = list(_BEGIN_MARKER_RE.finditer(inner))
+    begins = list(BEGIN_MARKER_RE.finditer(inner))
     if not begins:
         return inner
-    first_end = _END_MARKER_RE.search(inner, begins[0].end())
+    first_end = END_MARKER_RE.search(inner, begins[0].end())
     limit = first_end.start() if first_end else len(inner)
     start = max(m.end() for m in begins if m.end() <= limit)
-    end = _END_MARKER_RE.search(inner, start)
+    end = END_MARKER_RE.search(inner, start)
     return inner[start : end.start()] if end else inner[start:]
 
 
@@ -352,7 +263,7 @@ def _is_meta_text(text: str) -> bool:
         return False
     fields = set()
     for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, text):
-        spec = _LABELS.get(_LABEL_KEY.get(m.group("label").replace(" ", ""), ""))
+        spec = LABELS.get(_LABEL_KEY.get(m.group("label").replace(" ", ""), ""))
         if spec is not None and m.group("colon"):
             fields.add(spec[0])
     return len(fields) >= 2
@@ -384,7 +295,7 @@ def _container(scan: _Scan) -> Any:
         if el is not None:
             return el
     block = _largest_block(scan)
-    cands = [c for c in scan.content if not _NON_ARTICLE_RE.search(" ".join(_tokens(c)))]
+    cands = [c for c in scan.content if not NON_ARTICLE_RE.search(" ".join(_tokens(c)))]
     if cands:
         block_len = _text_len(block) if block is not None else 0
         lengths = {c: _text_len(c) for c in cands}
@@ -414,7 +325,7 @@ def _contains(outer: Any, inner: Any) -> bool:
 def _is_footer(el: Any, skip: Any) -> bool:
     if el.get("id") is None and el.get("class") is None:
         return False
-    return any(_FOOTER_RE.match(t) for t in _tokens(el)) and (skip is None or not _contains(el, skip))
+    return any(FOOTER_RE.match(t) for t in _tokens(el)) and (skip is None or not _contains(el, skip))
 
 
 def _is_link_item(el: Any, skip: Any) -> bool:
@@ -543,7 +454,7 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
     item_marks = _marks(text, "\x03")
     for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, text):
         label = _LABEL_KEY.get(m.group("label").replace(" ", ""))
-        spec = _LABELS.get(label or "")
+        spec = LABELS.get(label or "")
         if spec is None:
             continue
         end = m.end()
@@ -562,7 +473,7 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
         after = 1 if 0 <= body_at < start else 0
         key = (tier * 2 + after, rank, start)
         value, scripted = _value_after(text, end)
-        if field == "hits" and not scripted and not m.group("colon") and not _HITS_VALUE_RE.match(value):
+        if field == "hits" and not scripted and not m.group("colon") and not HITS_VALUE_RE.match(value):
             continue  # 点击阅读 / 浏览 as plain words, not a count label
         if field == "hits" and _in_spans(start, footer_marks):
             continue  # a site-wide counter in the page footer
@@ -575,10 +486,10 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
             if field == "date":
                 continue
         elif field == "hits":
-            hm = _HITS_VALUE_RE.match(value)
+            hm = HITS_VALUE_RE.match(value)
             value = hm.group(0).strip() if hm else value
         fields.offer(field, key, value, scripted)
-    for m in _SUFFIX_HITS_RE.finditer(text) if "次浏览" in text else ():
+    for m in SUFFIX_HITS_RE.finditer(text) if "次浏览" in text else ():
         if _in_spans(m.start(), footer_marks):
             continue
         after = 1 if 0 <= body_at < m.start() else 0
@@ -598,16 +509,16 @@ def _title(scan: _Scan, page: str) -> str | None:
     if meta:
         return meta
     if "标题名称" in page:
-        m = _TITLE_MARKER_RE.search(page)
+        m = TITLE_MARKER_RE.search(page)
         if m:
             marked = collapse_ws(html_lib.unescape(_TAG_RE.sub("", m.group(1))))
             if marked:
                 return marked
     head = collapse_ws(scan.title or "")
-    parts = [p for p in _TITLE_SPLIT_RE.split(head) if p] if head else []
+    parts = [p for p in TITLE_SPLIT_RE.split(head) if p] if head else []
     cands: list[tuple[int, str]] = []
     for rank, el in sorted(scan.title_els, key=lambda x: x[0]):
-        if any(_NON_ARTICLE_RE.search(" ".join(_tokens(anc))) or "logo" in _tokens(anc)
+        if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) or "logo" in _tokens(anc)
                for anc in el.iterancestors()):
             continue
         text = collapse_ws(el.text_content())
@@ -641,9 +552,9 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, str]]:
         if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
             continue
         path = href.split("#", 1)[0].split("?", 1)[0]
-        if not (_ATTACHMENT_EXT_RE.search(path) or _DOWNFILE in href.lower()):
+        if not (ATTACHMENT_EXT_RE.search(path) or DOWNFILE in href.lower()):
             continue
-        if any(_NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
+        if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
             continue
         url = urljoin(base, href)
         if url in seen:
@@ -663,10 +574,10 @@ def _language(sample: str) -> str | None:
 
 
 def _url_date(url: str) -> str | None:
-    m = _ART_PATH_RE.search(url)
+    m = ART_PATH_RE.search(url)
     if m:
         return f"{m.group(1)}/{m.group(2)}/{m.group(3)}"
-    m = _TRS_PATH_RE.search(url)
+    m = TRS_PATH_RE.search(url)
     if m:
         return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
     return None
@@ -676,7 +587,7 @@ def _clean_value(value: str | None) -> str | None:
     if value is None:
         return None
     value = collapse_ws(value)
-    return None if value in _EMPTY_VALUES else value
+    return None if value in EMPTY_VALUES else value
 
 
 def parse_release_page(html: str, url: str) -> dict[str, Any]:
@@ -718,7 +629,7 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
     if labelled:
         raw["release_raw"], raw["release_source"] = labelled[0], "labelled_text"
     else:
-        for name in _PUBDATE_METAS:
+        for name in PUBDATE_METAS:
             content = scan.metas.get(name, "").strip()
             if content and _DATE_RE.search(content):
                 raw["release_raw"], raw["release_source"] = content, "meta_pubdate"
@@ -731,7 +642,7 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
     hits = fields.get("hits")
     if hits is not None:
         value, scripted = hits
-        if not value and not scripted and _COUNTER_SCRIPT_RE.search(html):
+        if not value and not scripted and COUNTER_SCRIPT_RE.search(html):
             scripted = True  # an empty label filled in by a counter script
         raw["hits_raw"] = "" if scripted else value
         raw["hits_scripted"] = scripted
@@ -739,7 +650,7 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
     source = fields.get("source")
     raw["source"] = _clean_value(source[0] if source else None)
     if raw["source"] is None:
-        for name in _SOURCE_METAS:
+        for name in SOURCE_METAS:
             raw["source"] = _clean_value(scan.metas.get(name))
             if raw["source"]:
                 break
