@@ -10,7 +10,7 @@ or the extension is switched off; never attributes patched onto the crawler.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from crawler import settings as project_settings
 
@@ -56,3 +56,14 @@ def extension(crawler: Crawler, cls: type[T]) -> T | None:
         return crawler.get_extension(cls)
     except RuntimeError:  # the extension manager is not built yet (or never will be: a bare crawler)
         return None
+
+
+class CrawlerComponent:
+    """Base of the components that need nothing but their crawler (most middlewares here): ``from_crawler``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)

@@ -6,14 +6,14 @@ The rule (``is_counter_url``) is also what the spider uses not to request counte
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.fetch.failure_reasons import HitCounterRefused
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy import Request
-    from scrapy.crawler import Crawler
 
 COUNTER_PATH = re.compile(r"/(?:visitcount/(?:visit|articlehits)|artcount/artcount|interface/visit)\.jsp", re.I)
 
@@ -23,15 +23,8 @@ def is_counter_url(url: str) -> bool:
     return bool(COUNTER_PATH.search(urlsplit(url).path))
 
 
-class HitCounterGuardMiddleware:
+class HitCounterGuardMiddleware(CrawlerComponent):
     """Drops requests to visit.jsp, articlehits.jsp and artcount.jsp, whatever produced them."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         if is_counter_url(request.url):

@@ -29,6 +29,7 @@ from archives.jsonl import JsonlWriter
 from crawler import wiring
 from crawler.fetch.failure_reasons import classify, shown_name
 from crawler.meta import capture_pointer, pointer_in
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -123,16 +124,12 @@ def record_failure(crawler: Crawler, request: Request, reason: str, detail: str 
         crawler.stats.inc_value(f"failures/{reason}")
 
 
-class FailureLogMiddleware:
+class FailureLogMiddleware(CrawlerComponent):
     """Downloader middleware closest to the engine: records the final exceptions and 4xx/5xx responses."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.min_status = wiring.getint(crawler.settings, "FAILURES_LOG_HTTP_STATUS")
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status >= self.min_status:

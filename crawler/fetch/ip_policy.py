@@ -34,6 +34,7 @@ from crawler import wiring
 from crawler.errors import CrawlerError
 from crawler.fetch.failure_log import record_failure
 from crawler.fetch.failure_reasons import IpRefused
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -224,15 +225,8 @@ def installed_resolver() -> IpPolicyResolver | None:
     return resolver if isinstance(resolver, IpPolicyResolver) else None
 
 
-class IpPolicyMiddleware:
+class IpPolicyMiddleware(CrawlerComponent):
     """Downloader middleware: a connection refused by the IP policy fails for good (no retry), counted."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if not isinstance(exception, CannotResolveHostError | DNSLookupError):

@@ -30,6 +30,7 @@ from twisted.internet.task import deferLater
 from crawler import wiring
 from crawler.fetch.failure_log import record_failure
 from crawler.fetch.failure_reasons import DataLoss
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -109,17 +110,13 @@ class ArchivalRetryMiddleware(RetryMiddleware):
         )
 
 
-class DatalossRetryMiddleware:
+class DatalossRetryMiddleware(CrawlerComponent):
     """Retry a response flagged ``dataloss``; after ``RETRY_TIMES`` retries, a failure row and no further."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.enabled = crawler.settings.getbool("RETRY_ENABLED")  # Scrapy's settings: its defaults are always there
         self.max_retry_times = crawler.settings.getint("RETRY_TIMES")
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if "dataloss" not in response.flags:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -42,16 +44,12 @@ def certificate_facts(certificate: Any, now: datetime | None = None) -> dict[str
     }
 
 
-class TlsAuditMiddleware:
+class TlsAuditMiddleware(CrawlerComponent):
     """Downloader middleware: log each https host's certificate facts once."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.seen: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         certificate = getattr(response, "certificate", None)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy.utils.request import RequestFingerprinter
 
 from crawler import wiring
 from crawler.fetch.failure_reasons import HostPageCapError
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -31,17 +32,13 @@ def strip_session_ids(url: str) -> str:
     return _SESSION_PARAM.sub("", url)
 
 
-class HostPageCapMiddleware:
+class HostPageCapMiddleware(CrawlerComponent):
     """Downloader middleware: refuse a host's requests past ``TRAP_MAX_PAGES_PER_HOST`` (retries are free)."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.cap = wiring.getint(crawler.settings, "TRAP_MAX_PAGES_PER_HOST")
         self.counts: Counter[str] = Counter()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         if self.cap <= 0 or request.meta.get("retry_times"):

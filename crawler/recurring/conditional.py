@@ -11,32 +11,23 @@ removal check is recorded as a removal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest
 
 from archives.pointer import WarcPointer
 from crawler import meta
-from crawler.recurring.config import CHECK_META_KEY, require_enabled
+from crawler.recurring.config import CHECK_META_KEY, RecurringComponent
 from crawler.recurring.controller import get_recurring
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
 
     from crawler.recurring.controller import RecurringExtension
 
 
-class ConditionalRequestMiddleware:
+class ConditionalRequestMiddleware(RecurringComponent):
     """See the module docstring."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        require_enabled(crawler.settings)
-        return cls(crawler)
 
     @property
     def ext(self) -> RecurringExtension | None:

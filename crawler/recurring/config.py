@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import NotConfigured
 
 from crawler import wiring
+from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
 #: Meta key of the re-requests made for releases that vanished from their lists.
@@ -75,3 +77,12 @@ def require_enabled(settings: BaseSettings) -> None:
     """The gate of every recurring component: NotConfigured unless RECURRING_ENABLED."""
     if not wiring.getbool(settings, "RECURRING_ENABLED"):
         raise NotConfigured("recurring crawls are off: set RECURRING_ENABLED to True to enable them")
+
+
+class RecurringComponent(CrawlerComponent):
+    """Base of the recurring middlewares and pipeline: built only when RECURRING_ENABLED."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        require_enabled(crawler.settings)
+        return cls(crawler)

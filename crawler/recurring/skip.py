@@ -14,28 +14,19 @@ releases pass untouched.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 
-from crawler.recurring.config import CHECK_META_KEY, require_enabled
+from crawler.recurring.config import CHECK_META_KEY, RecurringComponent
 from crawler.recurring.controller import active_recurring
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
 
-class ReleaseSkipMiddleware:
+class ReleaseSkipMiddleware(RecurringComponent):
     """See the module docstring."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        require_enabled(crawler.settings)
-        return cls(crawler)
 
     def wanted(self, request: Request) -> bool:
         """Mark a listed release as seen; False when it is not to be requested in this run."""

@@ -18,7 +18,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from simulator.process import SimulatorProcess
-from tests.support.common import read_jsonl, run_cli
+from tests.support.common import CrawlOutput, read_jsonl, run_cli
 
 RELEASES = 450
 SEED = 11
@@ -47,20 +47,12 @@ class Exchange:
 
 
 @dataclass
-class ArchiveCrawl:
+class ArchiveCrawl(CrawlOutput):
     out_dir: Path
     base_url: str
     rows: list[dict[str, Any]]
     stdout: str
     exchanges: list[Exchange] = field(default_factory=list)
-
-    @property
-    def warc_dir(self) -> Path:
-        return self.out_dir / "warc"
-
-    @property
-    def warc_files(self) -> list[Path]:
-        return sorted(self.warc_dir.glob("*.warc.gz"))
 
     def response_for(self, url: str) -> Exchange:
         [found] = [e for e in self.exchanges if e.url == url and e.method == "GET"]

@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from simulator.portal import SimulatedPortal
 from simulator.process import SimulatorProcess
-from tests.support.common import read_jsonl, run_cli
+from tests.support.common import CrawlOutput, read_jsonl, run_cli
 
 RELEASES = 300
 SEED = 5
@@ -40,7 +40,7 @@ class Record:
 
 
 @dataclass
-class AssetCrawl:
+class AssetCrawl(CrawlOutput):
     out_dir: Path
     base_url: str
     asset_host: str
@@ -50,10 +50,6 @@ class AssetCrawl:
     output: str
     portal: SimulatedPortal = field(default_factory=lambda: SimulatedPortal(RELEASES, SEED))
     records: list[Record] = field(default_factory=list)
-
-    @property
-    def warc_dir(self) -> Path:
-        return self.out_dir / "warc"
 
     def by_url(self, rec_type: str = "response") -> dict[str, list[Record]]:
         found: dict[str, list[Record]] = defaultdict(list)

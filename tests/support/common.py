@@ -13,8 +13,22 @@ REPO = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 
 
+class CrawlOutput:
+    """The output directory of a finished crawl (a mixin of the crawl results below and in the other helpers)."""
+
+    out_dir: Path
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.out_dir / "warc"
+
+    @property
+    def warc_files(self) -> list[Path]:
+        return sorted(self.warc_dir.glob("*.warc.gz"))
+
+
 @dataclass
-class CrawlResult:
+class CrawlResult(CrawlOutput):
     """A finished crawl's outputs and the simulator's truth about the portal it crawled."""
 
     out_dir: Path
@@ -23,10 +37,6 @@ class CrawlResult:
     sim_stats: dict[str, Any]
     returncode: int
     stdout: str
-
-    @property
-    def warc_files(self) -> list[Path]:
-        return sorted((self.out_dir / "warc").glob("*.warc.gz"))
 
 
 def run_cli(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:

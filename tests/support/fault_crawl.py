@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.common import REPO, CrawlOutput
 
 #: Overrides every fault crawl gets: fast, loopback, quiet; tests override further.
 TEST_SETTINGS: dict[str, Any] = {
@@ -39,21 +39,13 @@ TEST_SETTINGS: dict[str, Any] = {
 
 
 @dataclass
-class FaultCrawl:
+class FaultCrawl(CrawlOutput):
     """What one crawl left behind."""
 
     out_dir: Path
     returncode: int
     stats: dict[str, Any]
     output: str
-
-    @property
-    def warc_dir(self) -> Path:
-        return self.out_dir / "warc"
-
-    @property
-    def warc_files(self) -> list[Path]:
-        return sorted(self.warc_dir.glob("*.warc.gz"))
 
     @property
     def log(self) -> str:
