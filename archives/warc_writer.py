@@ -11,9 +11,11 @@ to ``manifest-sha256.txt``. The writer is meant for one thread (the Twisted reac
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -47,6 +49,28 @@ PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 WARC_VERSION = "WARC/1.1"
 _PREFIX_RX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# -- revisits ---------------------------------------------------------------------------------------------
+def payload_digest(body: bytes) -> str:
+    """``sha1:BASE32`` of an entity body, as warcio writes ``WARC-Payload-Digest``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
+    """The revisit profile for this exchange, or None for a full response record.
+
+    A revisit needs the original in *original* (``WarcPointer.refers_to()`` of the archived capture; the recurring
+    middleware sets it only when the original's WARC file exists); then a 304 is ``server-not-modified`` and a
+    complete 200 whose payload digest equals the original's is ``identical-payload-digest``.
+    """
+    if not isinstance(original, dict) or not original.get("record_id") or exchange.truncated:
+        return None
+    if exchange.status == 304:
+        return PROFILE_NOT_MODIFIED
+    if exchange.status == 200 and original.get("payload_digest") == payload_digest(exchange.body):
+        return PROFILE_IDENTICAL
+    return None
 
 
 class WarcWriteError(ArchiveError):

@@ -2,6 +2,8 @@
 
 Scrapy settings come first (as this project needs them), then the project's own groups: ARCHIVER_*, WARC_*,
 JSONL_*, PROGRESS_*. Any of them can be overridden per run with ``-s NAME=VALUE`` or by the ``crawler`` command.
+This module is the one source of the project settings' defaults: components read them through ``crawler.wiring``,
+which falls back to the values here when a crawler was built without the project settings.
 """
 
 # -- Identity -------------------------------------------------------------------------------------------------

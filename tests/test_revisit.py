@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archives.components.capture import payload_digest, revisit_profile
 from archives.http_record import HttpExchange
-from archives.warc_writer import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RotatingWarcWriter
+from archives.warc_writer import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    RotatingWarcWriter,
+    payload_digest,
+    revisit_profile,
+)
 
 BODY = "<html><body>发布日期：2024-01-02</body></html>".encode()
 EXCHANGE = HttpExchange("GET", "http://a.gov.cn/art/2024/1/2/art_1_7.html", [("Accept", "*/*")], b"", "HTTP/1.1",

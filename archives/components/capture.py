@@ -19,8 +19,6 @@ the HTTP/1.1 handler). It is never earlier than the real start, and later by at 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import platform
@@ -38,12 +36,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archives.http_record import HttpExchange, header_text
 from archives.skip_records import skip_record_fields
-from archives.warc_writer import (
-    PROFILE_IDENTICAL,
-    PROFILE_NOT_MODIFIED,
-    RotatingWarcWriter,
-    WarcWriteError,
-)
+from archives.warc_writer import RotatingWarcWriter, WarcWriteError, revisit_profile
 from crawler import meta, wiring
 from crawler.signals import attachment_skipped
 
@@ -121,29 +114,6 @@ def exchange_from_scrapy(request: Request, response: Response, received_at: date
         started_at=started,
         truncated="disconnect" if "dataloss" in response.flags else None,
     )
-
-
-# -- revisits (recurring crawls) ---------------------------------------------------------------------------
-def payload_digest(body: bytes) -> str:
-    """``sha1:BASE32`` of an entity body, as warcio writes ``WARC-Payload-Digest``."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def revisit_profile(exchange: HttpExchange, original: Any) -> str | None:
-    """The revisit profile for this exchange, or None for a full response record.
-
-    A revisit needs the original in *original* (``request.meta["recurring_original"]``, set by the recurring
-    middleware, which checks that the
-    original's WARC file exists); then a 304 is ``server-not-modified`` and a complete 200 whose payload digest
-    equals the original's is ``identical-payload-digest``.
-    """
-    if not isinstance(original, dict) or not original.get("record_id") or exchange.truncated:
-        return None
-    if exchange.status == 304:
-        return PROFILE_NOT_MODIFIED
-    if exchange.status == 200 and original.get("payload_digest") == payload_digest(exchange.body):
-        return PROFILE_IDENTICAL
-    return None
 
 
 def get_capture(crawler: Crawler) -> WarcCaptureExtension | None:
