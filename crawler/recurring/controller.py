@@ -10,6 +10,10 @@ Rows and events are written only once their WARC records are fsynced; every flus
 the journal from the offset the state has recorded, in the same transaction that moves that offset. So after
 a kill -9 the next run first brings the state up to what was archived, then skips what the interrupted run
 already archived.
+
+The controller's parts live beside it: its settings and the RECURRING_ENABLED gate (``config``), the journal applied
+to the state (``journal``), the drop flags (``flags``); the components that consult it are ``conditional`` (downloader
+middleware), ``skip`` (spider middleware) and ``pipeline`` (item pipeline), which find it with `get_recurring`.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
     from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
+
 
 def get_recurring(crawler: Crawler) -> RecurringExtension | None:
     """The crawler's recurring controller, if enabled."""
