@@ -20,6 +20,7 @@ from typing import Any
 
 from simulator import prose
 from simulator.mutations import MutationFile, Mutations
+from simulator.variation import Variation, variation_of
 
 PORTAL = "demo"
 SITE_NAME = "杭州市滨江区人民政府"
@@ -174,11 +175,14 @@ _ART_PATH = re.compile(r"^/art/(\d{4})/(\d{1,2})/(\d{1,2})/art_(\d+)_(\d+)\.html
 class SimulatedPortal:
     """A portal of `releases` releases; every release is regenerated on demand from `seed` and its index."""
 
-    def __init__(self, releases: int, seed: int = 0, mutations_file: str | None = None) -> None:
+    def __init__(self, releases: int, seed: int = 0, mutations_file: str | None = None,
+                 vary: int | None = None) -> None:
         if releases < 0:
             raise ValueError("releases must be >= 0")
         self.base_releases = releases
         self.seed = seed
+        #: Template variation (``simulator/variation.py``); None serves the classic portal.
+        self.variation: Variation | None = variation_of(vary)
         self.columns = COLUMNS
         self._span_days = (LAST_DAY - FIRST_DAY).days
         #: Changes between crawl runs (docs/simulator.md, "Recurring crawls"); `refresh()` re-reads the file.

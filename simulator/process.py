@@ -18,9 +18,11 @@ class SimulatorProcess:
     """Context manager: start ``python -m simulator`` on a free loopback port, stop it on exit."""
 
     def __init__(self, releases: int = 300, seed: int = 0, host: str = "127.0.0.1",
-                 extra_args: list[str] | None = None, startup_timeout: float = 30.0) -> None:
+                 extra_args: list[str] | None = None, startup_timeout: float = 30.0,
+                 vary: int | None = None) -> None:
+        vary_args = ["--vary", str(vary)] if vary is not None else []
         self.args = [sys.executable, "-m", "simulator", "--port", "0", "--host", host,
-                     "--releases", str(releases), "--seed", str(seed), *(extra_args or [])]
+                     "--releases", str(releases), "--seed", str(seed), *vary_args, *(extra_args or [])]
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""

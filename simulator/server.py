@@ -464,6 +464,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--releases", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--vary", type=int, default=None, metavar="SEED",
+                        help="draw the templates from the space of real variants with this seed "
+                             "(simulator/variation.py); default: the classic portal")
     parser.add_argument("--truth", default=None, help="write the true fields as JSONL to this file and exit")
     parser.add_argument("--mutations", default=None, metavar="FILE.json",
                         help="changes between crawl runs, re-read when the file changes (docs/simulator.md)")
@@ -476,9 +479,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m simulator --port P --releases N [--seed S] [--host H] [--truth FILE]`."""
+    """`python -m simulator --port P --releases N [--seed S] [--vary V] [--host H] [--truth FILE]`."""
     args = parse_args(argv)
-    portal = SimulatedPortal(args.releases, args.seed, mutations_file=args.mutations)
+    portal = SimulatedPortal(args.releases, args.seed, mutations_file=args.mutations, vary=args.vary)
     if args.truth:
         base = args.base_url or f"http://{args.host}:{args.port}"
         asset_base = args.asset_base_url

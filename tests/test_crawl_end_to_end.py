@@ -12,9 +12,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.validate import load_release_schema
 from tests.support.common import BIN, CrawlResult
+from tests.support.truth import COMPARED_FIELDS, completeness, field_mismatches
 
-COMPARED_FIELDS = ("release_id", "title", "release_date", "release_datetime", "hits", "source", "index_no",
-                   "doc_no", "body_text", "language")
 SEED_TITLE = ("CPPCC Chairman Meeting of Binjiang District to Inspect the Deep Development Work of Maker Spaces")
 
 
@@ -26,29 +25,14 @@ def test_crawl_succeeds_and_reports_where_outputs_are(e2e_crawl: CrawlResult) ->
 
 
 def test_every_release_is_found_exactly_once(e2e_crawl: CrawlResult) -> None:
-    urls = [row["url"] for row in e2e_crawl.rows]
-    duplicates = [u for u, n in collections.Counter(urls).items() if n > 1]
-    assert not duplicates
-    assert set(urls) == set(e2e_crawl.truth)
+    found = completeness(e2e_crawl.rows, e2e_crawl.truth)
+    assert found, found.describe()
     ids = [row["release_id"] for row in e2e_crawl.rows]
     assert len(set(ids)) == len(ids)
 
 
 def test_every_field_equals_the_simulators_truth(e2e_crawl: CrawlResult) -> None:
-    mismatches = collections.Counter()
-    examples: dict[str, tuple[str, object, object]] = {}
-    for row in e2e_crawl.rows:
-        truth = e2e_crawl.truth[row["url"]]
-        for name in COMPARED_FIELDS:
-            if row[name] != truth[name]:
-                mismatches[name] += 1
-                examples.setdefault(name, (row["url"], row[name], truth[name]))
-        if row["column"] != truth["column"]:
-            mismatches["column"] += 1
-            examples.setdefault("column", (row["url"], row["column"], truth["column"]))
-        if row["charset"]["used"] != truth["charset_used"]:
-            mismatches["charset"] += 1
-            examples.setdefault("charset", (row["url"], row["charset"], truth["charset_used"]))
+    mismatches, examples = field_mismatches(e2e_crawl.rows, e2e_crawl.truth)
     assert not mismatches, f"{dict(mismatches)}; first of each: {examples}"
 
 

@@ -89,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # Each demo serves the portal on a new port, so each run gets its own directory: nothing earlier is touched.
     out_dir = Path(args.out) / time.strftime("run-%Y%m%dT%H%M%SZ", time.gmtime())
-    with SimulatorProcess(releases=args.releases, seed=args.seed) as sim:
+    with SimulatorProcess(releases=args.releases, seed=args.seed, vary=args.vary) as sim:
         print(f"simulated portal: {sim.base_url} ({args.releases} releases)")
         started = time.monotonic()
         stats = run_crawl(sim.base_url, out_dir, portal="demo", delay=0.0,
@@ -115,6 +115,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     argv = ["--port", str(args.port), "--releases", str(args.releases), "--seed", str(args.seed),
             "--host", args.host]
+    if args.vary is not None:
+        argv += ["--vary", str(args.vary)]
     if args.truth:
         argv += ["--truth", args.truth]
     return int(simulator_main(argv) or 0)
@@ -176,6 +178,8 @@ def register(sub: Any) -> None:
     demo = sub.add_parser("demo", help="crawl the bundled simulated portal on 127.0.0.1")
     demo.add_argument("--releases", type=int, default=300)
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--vary", type=int, default=None, metavar="SEED",
+                      help="a portal drawn from the space of real template variants (docs/simulator.md)")
     demo.add_argument("--out", default="output/demo", help="parent directory; each run writes to run-TIMESTAMP/")
     demo.set_defaults(func=cmd_demo)
 
@@ -184,6 +188,8 @@ def register(sub: Any) -> None:
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--releases", type=int, default=300)
     simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--vary", type=int, default=None, metavar="SEED",
+                          help="draw the templates from the space of real variants (docs/simulator.md)")
     simulate.add_argument("--truth", default=None, help="write the true fields as JSONL to this file and exit")
     simulate.set_defaults(func=cmd_simulate)
 

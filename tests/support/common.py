@@ -50,8 +50,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle]
 
 
-def load_truth(releases: int, seed: int, base_url: str, tmp: Path) -> dict[str, dict[str, Any]]:
+def load_truth(releases: int, seed: int, base_url: str, tmp: Path, vary: int | None = None,
+               ) -> dict[str, dict[str, Any]]:
+    """The simulator's truth for a portal, keyed by release URL."""
     truth_path = tmp / "truth.jsonl"
+    vary_args = ["--vary", str(vary)] if vary is not None else []
     subprocess.run([sys.executable, "-m", "simulator", "--releases", str(releases), "--seed", str(seed),
-                    "--truth", str(truth_path), "--base-url", base_url], check=True, cwd=REPO, timeout=300)
+                    *vary_args, "--truth", str(truth_path), "--base-url", base_url], check=True, cwd=REPO,
+                   timeout=300)
     return {row["url"]: row for row in read_jsonl(truth_path)}
