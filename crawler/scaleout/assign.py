@@ -56,7 +56,11 @@ def assign(client: redis.Redis, keys: Keys, portal: str, live_window: float) -> 
 
 
 def reassign(client: redis.Redis, keys: Keys, portal: str, machine: str) -> str | None:
-    """Move a portal to another machine (after its directory and state were moved there); the old machine."""
+    """Move a portal to another machine (after its directory and state were moved there); the old machine.
+
+    Jobs still queued on the old machine are dropped when they come up (the job checks the assignment), and the
+    queued marker goes, so the next ``run-due --queue`` queues the portal on its new machine.
+    """
     check_name(machine, "the machine")
     old = machine_of(client, keys, portal)
     pipe = client.pipeline()
@@ -64,6 +68,7 @@ def reassign(client: redis.Redis, keys: Keys, portal: str, machine: str) -> str 
     pipe.hincrby(keys.machine_load, machine, 1)
     if old is not None:
         pipe.hincrby(keys.machine_load, old, -1)
+    pipe.delete(keys.queued(portal))
     pipe.execute()
     return old
 

@@ -56,7 +56,7 @@ class QueueBroker(RedisBroker):
     """A RedisBroker whose maintenance runs on the explicit heartbeats of this process, and only there."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # dramatiq types the class, not __init__
         self._maintaining = threading.local()
 
     def _should_do_maintenance(self, command: str) -> int:

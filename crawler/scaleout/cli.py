@@ -1,4 +1,4 @@
-"""The queue commands: ``crawler worker``, ``crawler run-due --queue``, ``crawler queue-status``.
+"""The queue commands: ``crawler worker``, ``run-due --queue``, ``queue-status``, ``reassign``.
 
 Bad input (a malformed ``--queue`` URL, a Redis that does not answer, a bad machine name or setting, a broken
 registry) is one line naming it and the expected form, exit status 2, before anything is written. Importing
@@ -85,10 +85,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     root = Path(args.archive_root)
     _check_writable_dir(root, "archive root")
     configure_logging()
+    from crawler.cli_recurring import crawl_command
+
+    def command(portal: str, expect_last_run: int, settings: list[str]) -> list[str]:
+        """run-due's crawl command line for one portal, with the job's settings."""
+        return crawl_command(argparse.Namespace(portals=str(registry.resolve()), archive_root=str(root.resolve()),
+                                                state=None, set=settings), portal, expect_last_run)
+
     return run_worker(WorkerOptions(url=url, config=config, worker_id=worker_id,
                                     host=sanitize_host(socket.gethostname()), registry=registry.resolve(),
                                     archive_root=root.resolve(), overrides=list(args.set or []),
-                                    max_jobs=args.max_jobs))
+                                    crawl_command=command, max_jobs=args.max_jobs))
 
 
 # -- run-due --queue --------------------------------------------------------------------------------------------
@@ -135,6 +142,26 @@ def cmd_queue_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- reassign ---------------------------------------------------------------------------------------------------
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    """Move a portal to another machine once its directory (WARCs, state, JSONL) is there."""
+    from crawler.scaleout.assign import reassign
+    from crawler.scaleout.keys import BadName
+
+    url, config = _queue_setup(args)
+    _registry_file, portals = _registry(args)
+    if args.portal not in portals:
+        raise CliError(f"no portal {args.portal!r} in the registry (registered: {', '.join(portals) or 'none'})")
+    client = _connect(url)
+    try:
+        old = reassign(client, config.keys, args.portal, args.machine)
+    except BadName as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.portal}: {old or 'unassigned'} -> {args.machine}; its next run-due --queue queues it there")
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
     """Add ``worker`` and ``queue-status``, and ``--queue`` to ``run-due`` (which keeps its own path without it)."""
     worker = sub.add_parser("worker", help="run portal-run jobs from this machine's queue (docs/scaleout.md)")
@@ -155,6 +182,14 @@ def register(sub: Any) -> None:
     status.add_argument("--queue", required=True, help=QUEUE_HELP)
     status.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting (SCALEOUT_*)")
     status.set_defaults(func=cmd_queue_status)
+
+    move = sub.add_parser("reassign", help="move a portal to another machine (after moving its directory there)")
+    move.add_argument("portal", help="the portal id")
+    move.add_argument("machine", help="the machine that holds its directory now")
+    move.add_argument("--queue", required=True, help=QUEUE_HELP)
+    move.add_argument("--portals", default=None, help="portal registry (default: PORTAL_REGISTRY, portals.toml)")
+    move.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a setting (SCALEOUT_*)")
+    move.set_defaults(func=cmd_reassign)
 
     run_due = sub.choices["run-due"]
     run_due.add_argument("--queue", default=None,

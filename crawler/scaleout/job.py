@@ -1,13 +1,14 @@
 """One portal-run job on a worker: check the message, count the attempt, take the lease, run the crawl, record.
 
 The crawl is the same ``crawler crawl --portal ID --portals REGISTRY --out ROOT/ID`` command ``run-due`` starts
-(``crawler.cli_recurring.crawl_command``), so a portal keeps its own output directory, WARC files, state, lock,
+(its ``crawl_command``, handed in by the CLI), so a portal keeps its own output directory, WARC files, state, lock,
 report and exit status however it is run. The job adds, through ``--set``: the lease's fencing token, the WARC
 host name ``{worker}~{host}`` (WARC 1.1 Annex C), the shared per-host rate limit and the namespace; the Redis URL
 goes through the environment (``ARCHIVER_REDIS_URL``), never the command line.
 
 Outcomes. Final (the message is acked): done, flagged, not run (locked, not due, fenced), duplicate (another
-run holds the lease), bad input, bad message, given up after ``SCALEOUT_MAX_ATTEMPTS``. Retried by Dramatiq
+run holds the lease), lease lost (the crawl was stopped), bad input, bad message, reassigned (the portal moved
+to another machine while the job waited), given up after ``SCALEOUT_MAX_ATTEMPTS``. Retried by Dramatiq
 (RetryableJobError): a failed or incomplete crawl, a crawl killed by a signal, a worker shutdown mid-crawl.
 A worker killed mid-job never returns: its message is redelivered (``crawler.scaleout.broker``) and counts as
 an attempt.
@@ -15,18 +16,19 @@ an attempt.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.scaleout import child
+from crawler.scaleout.assign import machine_of
 from crawler.scaleout.broker import RetryableJobError
 from crawler.scaleout.lease import LeaseKeeper, PortalLease
 from crawler.scaleout.ratelimit import REDIS_URL_ENV
@@ -56,6 +58,9 @@ class WorkerContext:
     registry: Path
     archive_root: Path
     redis_url: str
+    #: The ``crawler crawl`` command line of a portal: (portal, expected last run id, extra NAME=VALUE settings).
+    #: The CLI room gives ``run-due``'s own (this room does not import the CLI).
+    crawl_command: Callable[[str, int, list[str]], list[str]]
     overrides: list[str] = field(default_factory=list)
     shutdown: threading.Event = field(default_factory=threading.Event)
 
@@ -86,6 +91,11 @@ def run_job(ctx: WorkerContext, message_id: str, portal: Any, expect_last_run: A
         logger.error("job %s: portal %s: %s; dropped", message_id, portal, registered)
         _finish_marker(ctx, portal)
         return JobResult("bad message", detail=registered)
+    owner = machine_of(ctx.client, keys, portal)
+    if owner is not None and owner != ctx.config.machine:  # reassigned while this job waited: not our disk now
+        logger.warning("portal %s: assigned to machine %s now, not %s; job dropped", portal, owner,
+                       ctx.config.machine)
+        return JobResult("reassigned", detail=owner)
     attempt = int(ctx.client.incr(keys.attempts(message_id)))
     ctx.client.expire(keys.attempts(message_id), ATTEMPTS_TTL)
     if attempt > ctx.config.max_attempts:
@@ -112,9 +122,13 @@ def run_job(ctx: WorkerContext, message_id: str, portal: Any, expect_last_run: A
             _record(ctx, portal, job="not due", token=token, **_last_run(out / "state.sqlite", portal))
             _finish_marker(ctx, portal)
             return JobResult("not run")
-        code = _crawl(ctx, portal, expect, lease, attempt)
+        code, lost = _crawl(ctx, portal, expect, lease, attempt)
     finally:
         lease.release()
+    if lost:  # another run may hold the portal now: it is that run's to finish
+        _record(ctx, portal, job="lease lost", exit=code, token=token, attempts=attempt)
+        _finish_marker(ctx, portal)
+        return JobResult("lease lost", code, lost)
     return _conclude(ctx, portal, code, token, attempt)
 
 
@@ -145,16 +159,12 @@ def _expectation(state_path: Path, portal: str, expected: int) -> int | None:
     return None
 
 
-def _crawl(ctx: WorkerContext, portal: str, expect: int, lease: PortalLease, attempt: int) -> int:
-    """Run the crawl child while the lease holds; its exit status."""
+def _crawl(ctx: WorkerContext, portal: str, expect: int, lease: PortalLease, attempt: int) -> tuple[int, str]:
+    """Run the crawl child while the lease holds; its exit status, and why the lease was lost ("" if it was not)."""
     token = lease.token
-    from crawler.cli_recurring import crawl_command
-
-    namespace = argparse.Namespace(portals=str(ctx.registry), archive_root=str(ctx.archive_root), state=None,
-                                   set=[f"SCALEOUT_FENCING_TOKEN={token}", f"WARC_CRAWLHOST={ctx.holder}",
-                                        "SCALEOUT_RATE_LIMIT_ENABLED=True",
-                                        f"SCALEOUT_NAMESPACE={ctx.config.namespace}", *ctx.overrides])
-    command = crawl_command(namespace, portal, expect)
+    command = ctx.crawl_command(portal, expect, [
+        f"SCALEOUT_FENCING_TOKEN={token}", f"WARC_CRAWLHOST={ctx.holder}", "SCALEOUT_RATE_LIMIT_ENABLED=True",
+        f"SCALEOUT_NAMESPACE={ctx.config.namespace}", *ctx.overrides])
     env = {**os.environ, REDIS_URL_ENV: ctx.redis_url}
     proc = child.spawn(command, env=env)
     try:
@@ -170,8 +180,8 @@ def _crawl(ctx: WorkerContext, portal: str, expect: int, lease: PortalLease, att
             if not lease_keeper.tick():
                 code = child.stop(proc, ctx.config.shutdown_grace)
                 logger.error("portal %s: lease lost (%s); crawl stopped (exit %d)", portal, lease_keeper.lost, code)
-                return code
-        return int(proc.returncode)
+                return code, lease_keeper.lost
+        return int(proc.returncode), ""
     finally:
         if proc.poll() is None:  # an exception (time limit, Redis error) while the crawl runs
             child.stop(proc, ctx.config.shutdown_grace)

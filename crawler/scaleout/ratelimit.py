@@ -142,7 +142,6 @@ class SharedRateLimitMiddleware:
     def _limiter(self) -> HostRateLimiter:
         if self.limiter is None:
             import redis.asyncio
-
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 

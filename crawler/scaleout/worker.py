@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ class WorkerOptions:
     registry: Path
     archive_root: Path
     overrides: list[str]
+    crawl_command: Callable[[str, int, list[str]], list[str]]
     max_jobs: int = 0
 
 
@@ -80,7 +82,7 @@ def run_worker(options: WorkerOptions) -> int:
     stop = threading.Event()
     ctx = WorkerContext(client=client, config=config, worker_id=options.worker_id, host=options.host,
                         registry=options.registry, archive_root=options.archive_root, redis_url=options.url.url,
-                        overrides=list(options.overrides))
+                        crawl_command=options.crawl_command, overrides=list(options.overrides))
     counter = _JobCounter(options.max_jobs, stop)
     broker.add_middleware(counter)
 
