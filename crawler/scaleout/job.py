@@ -234,11 +234,22 @@ def _verdict(out: Path) -> str | None:
 
 def _record(ctx: WorkerContext, portal: str, **fields: Any) -> None:
     """Mirror the portal's last job into ``{ns}:portal:{id}`` (what ``run-due --queue`` and monitoring read)."""
+    import redis
+
     values: dict[Any, Any] = {"machine": ctx.config.machine, "worker": ctx.holder,
-              "updated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              **{k: ("" if v is None else str(v)) for k, v in fields.items()}}
-    ctx.client.hset(ctx.config.keys.portal(portal), mapping=values)
+                              "updated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              **{k: ("" if v is None else str(v)) for k, v in fields.items()}}
+    try:
+        ctx.client.hset(ctx.config.keys.portal(portal), mapping=values)
+    except redis.RedisError as exc:  # the crawl's own outputs are what count; the mirror catches up next job
+        logger.warning("portal %s: could not record the job in Redis: %s", portal, exc)
 
 
 def _finish_marker(ctx: WorkerContext, portal: str) -> None:
-    ctx.client.delete(ctx.config.keys.queued(portal))
+    """The job is over for good: ``run-due --queue`` may queue the portal again when it is due."""
+    import redis
+
+    try:
+        ctx.client.delete(ctx.config.keys.queued(portal))
+    except redis.RedisError as exc:  # the marker expires by itself (2 x SCALEOUT_JOB_TIME_LIMIT)
+        logger.warning("portal %s: could not clear its queued marker: %s", portal, exc)

@@ -80,11 +80,6 @@ class Keys:
         """Sorted set machine -> last heartbeat (ms since the epoch, Redis clock)."""
         return f"{self.namespace}:machines"
 
-    @property
-    def workers(self) -> str:
-        """Hash worker -> ``machine pid host started`` of the live worker processes."""
-        return f"{self.namespace}:workers"
-
     def portal(self, portal: str) -> str:
         """Hash of the portal's last job: run id, start, outcome, exit status, verdict, worker."""
         return f"{self.namespace}:portal:{portal}"

@@ -11,7 +11,6 @@ SIGKILL after ``SCALEOUT_SHUTDOWN_GRACE``) and leave its job to be retried.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -96,7 +95,6 @@ def run_worker(options: WorkerOptions) -> int:
     declare_actor(broker, queue, portal_run, time_limit=config.job_time_limit, max_retries=config.max_retries)
     heartbeat = Heartbeat(broker, keys, config.machine, ctx.holder, queue, config.heartbeat_interval, client)
     heartbeat.beat()  # listed as live before the first poll
-    client.hset(keys.workers, ctx.holder, f"{config.machine} {os.getpid()}")
     worker = dramatiq.Worker(broker, queues={queue}, worker_threads=1, worker_timeout=POLL_MS)
     worker.queue_prefetch = 1  # at most the one message being crawled
     worker.delay_prefetch = 100  # retries waiting for their backoff: timers, not work
@@ -120,10 +118,6 @@ def run_worker(options: WorkerOptions) -> int:
         worker.stop(timeout=round((config.shutdown_grace + 30) * 1000))
         heartbeat.stop()
         heartbeat.join(timeout=5)
-        try:
-            client.hdel(keys.workers, ctx.holder)
-        except Exception as exc:  # Redis gone: the entry only lists a worker that is no more
-            logger.warning("could not remove %s from the worker list: %s", ctx.holder, exc)
         broker.close()
         logger.info("worker %s: stopped", ctx.holder)
     return 0
