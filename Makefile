@@ -27,7 +27,10 @@ install: $(STAMP) $(PYWB_STAMP)
 demo: $(STAMP)
 	$(BIN)/crawler demo --releases 300 --out output/demo
 
+# The scaleout tests need a real Redis: 127.0.0.1:6379 when it answers, else a private redis-server the test
+# session starts on a free loopback port (Debian's package, installed here when missing).
 test: lint $(PYWB_STAMP)
+	.ci/ensure-redis
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # ruff; mypy (strict, [tool.mypy]); the layer contracts of docs/architecture.md ([tool.importlinter]).
@@ -36,7 +39,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-# Benchmarks (docs/benchmarks.md): trafilatura, htmldate and py-spy from the `bench` extra, GNU wget from apt.
+# Benchmarks (docs/benchmarks.md): trafilatura, htmldate and py-spy from the `bench` extra, GNU wget and
+# redis-server (the queue-worker benchmark) from apt.
 # Separate from `make test`; about 15 minutes on 2 cores (over half of it the 50,000-release crawl).
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -46,6 +50,8 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget) \
 		|| sudo sh -c 'apt-get update -qq && apt-get install -y -qq wget'
+	command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server) \
+		|| sudo sh -c 'apt-get update -qq && apt-get install -y -qq redis-server'
 	$(BIN)/python -m benchmarks.run_all
 	$(BIN)/python benchmarks/recurring_bench.py --releases 2000
 

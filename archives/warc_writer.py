@@ -90,8 +90,9 @@ class _RecordBuilder(WARCWriter):  # type: ignore[misc]  # warcio is untyped
 
 
 def sanitize_crawlhost(host: str) -> str:
-    """Keep ``[A-Za-z0-9.-]`` of a host name (other characters become ``-``)."""
-    cleaned = re.sub(r"[^A-Za-z0-9.-]+", "-", host).strip(".-")
+    """Keep ``[A-Za-z0-9.~-]`` of a host name (other characters become ``-``); ``~`` joins a worker id and its host,
+    as Heritrix's ``{pid}~{host}~{port}`` does (the queue workers, docs/scaleout.md)."""
+    cleaned = re.sub(r"[^A-Za-z0-9.~-]+", "-", host).strip(".~-")
     return cleaned or "localhost"
 
 

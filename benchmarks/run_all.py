@@ -1,7 +1,8 @@
 """``make bench``: every benchmark in one run, side by side, then every target line again as a summary.
 
 The crawl benchmark's WARC is the one the replay benchmark reads, and its full crawl is the small size of the
-memory benchmark (the same command), so the figures come from the same run.
+memory benchmark (the same command), so the figures come from the same run. The queue-worker benchmark
+(benchmarks/scaleout_bench.py) comes last, on a redis-server of its own.
 
     .venv/bin/python -m benchmarks.run_all [--releases 5000] [--large 50000] [--pages 300]
 """
@@ -16,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import crawl_bench, extract_bench, memory_bench, replay_bench
+from benchmarks import crawl_bench, extract_bench, memory_bench, replay_bench, scaleout_bench
 from benchmarks.common import BenchmarkError, machine
 
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             extract_bench.run(args.pages, args.releases)
             replay_bench.run(work / "crawl" / "full" / "warc", work=work / "replay")
             memory_bench.run((args.releases, args.large), known={args.releases: crawl["full"]})
+            scaleout_bench.run(_mkdir(work / "scaleout"))
     except BenchmarkError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -58,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         if line.startswith(("TARGET", "machine:", "ratio")):
             print(line)
     return 0
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 if __name__ == "__main__":

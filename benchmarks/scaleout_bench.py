@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.common import BIN, REPO, BenchmarkError, machine, run_measured, table, verdict
-from crawler.simulator_process import SimulatorProcess
+from simulator.process import SimulatorProcess
 
 #: The portals' delay in the speed-up run: their crawls are bound by it, as real crawls are by theirs.
 DELAY = 0.05

@@ -94,6 +94,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Recurring crawls: If-None-Match/If-Modified-Since for known releases whose original is archived; a 304
     # (written as a revisit) and a 404/410 to a removal check end here, before FailureLogMiddleware (10).
     "crawler.recurring.conditional.ConditionalRequestMiddleware": 70,
+    # Queue workers: wait for the request's slot in the per-host rate shared by all workers (Redis); last before
+    # the download, so only requests really sent take a slot (docs/scaleout.md; off unless the worker turns it on).
+    "crawler.scaleout.ratelimit.SharedRateLimitMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
     # Recurring crawls: counts listed releases; drops requests for releases too old to re-check or already
@@ -220,6 +223,36 @@ RECURRING_COVERAGE_MIN_ITEMS = 20
 RECURRING_EXPECT_LAST_RUN = -1
 #: Recover `.open` WARC files no live process holds, in WARC_OUTPUT_DIR, when the spider opens.
 RECURRING_RECOVER_AT_START = True
+
+# -- Many machines: the portal-run queue (docs/scaleout.md) ---------------------------------------------------
+#: Prefix of every Redis key and queue of the cluster (several archives can share one Redis).
+SCALEOUT_NAMESPACE = "archiver"
+#: This machine's name: its queue is runs-{machine}, and the portals assigned to it stay on it (their directory
+#: and state are on its disk). Empty: the host name. `crawler worker --machine` overrides it.
+SCALEOUT_MACHINE = ""
+#: Seconds between a worker's heartbeats; each also requeues the jobs of dead workers of its machine's queue.
+SCALEOUT_HEARTBEAT_INTERVAL = 5.0
+#: A worker whose last heartbeat is older than this is dead and its job goes back on the queue: within
+#: TIMEOUT + INTERVAL (35 s; at most 120 s is accepted) of its death.
+SCALEOUT_HEARTBEAT_TIMEOUT = 30.0
+#: Seconds a portal lease lives without renewal (renewed every TTL/4 while the crawl runs). Below TIMEOUT -
+#: INTERVAL, so a dead worker's lease has expired when its job comes back.
+SCALEOUT_LEASE_TTL = 20.0
+#: Deliveries of one job at most: retries of a failed crawl and redeliveries after a dead worker together.
+SCALEOUT_MAX_ATTEMPTS = 4
+#: Seconds before the first retry of a failed crawl (doubling, with jitter, up to SCALEOUT_RETRY_BACKOFF_MAX).
+SCALEOUT_RETRY_BACKOFF = 60.0
+SCALEOUT_RETRY_BACKOFF_MAX = 3600.0
+#: Longest a job may run before Dramatiq stops it: far above the longest crawl (100,000 requests at 1/s is 28 h).
+SCALEOUT_JOB_TIME_LIMIT = 259200.0
+#: Seconds a crawl gets to close cleanly (SIGTERM) when its worker stops or loses the lease, before SIGKILL.
+SCALEOUT_SHUTDOWN_GRACE = 30.0
+#: Set by the worker for each crawl: the portal lease's fencing token, recorded in and checked by the state
+#: (crawler/recurring/fencing.py). -1: not a queue run, no fence.
+SCALEOUT_FENCING_TOKEN = -1
+#: Set by the worker for its crawls: wait for each request's slot in the per-host rate shared in Redis (the URL
+#: comes from the environment variable ARCHIVER_REDIS_URL), so all workers together keep the portal's delay.
+SCALEOUT_RATE_LIMIT_ENABLED = False
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).

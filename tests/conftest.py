@@ -12,6 +12,7 @@ import pytest
 
 from simulator.process import SimulatorProcess
 from tests.support.common import CrawlResult, load_truth, read_jsonl, run_cli
+from tests.support.redis_server import namespace, redis_server  # noqa: F401 - fixtures of the scaleout tests
 
 E2E_RELEASES = int(os.environ.get("E2E_RELEASES", "2000"))
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from crawler.scaleout.keys import Keys
-from tests.conftest import REPO, run_cli
+from tests.support.common import REPO, run_cli
 from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.scaleout
@@ -88,3 +88,22 @@ def test_run_due_queue_assigns_queues_once_and_reassign_moves(redis_server: Redi
     both = run_cli("run-due", "--queue", redis_server.url, "--portals", str(registry), "--state", "x.sqlite", *ns,
                    timeout=60)
     _one_line_error(both, "run-due", "--state does not apply with --queue")
+
+
+def test_a_crawl_with_an_older_fencing_token_does_not_run(tmp_path: Path) -> None:
+    """The state has seen token 5: a run holding token 3 (a stale lease holder) stops before its first request."""
+    import sqlite3
+
+    from crawler.recurring.fencing import install_fence
+    from crawler.recurring.state import CrawlState
+
+    out = tmp_path / "p1"
+    state = CrawlState(out / "state.sqlite")
+    install_fence(state.db, "p1", 5, "w9~elsewhere")
+    state.close()
+    proc = run_cli("crawl", "--portal", "p1", "--portals", str(_registry(tmp_path / "p.toml")), "--out", str(out),
+                   "--set", "SCALEOUT_FENCING_TOKEN=3", timeout=120)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "not crawled: a run with a newer lease token holds this portal" in proc.stdout
+    runs = sqlite3.connect(out / "state.sqlite").execute("SELECT count(*) FROM runs").fetchone()
+    assert runs == (0,)  # no run was started: nothing was written under the older token

@@ -6,11 +6,15 @@
 2. Two jobs for one portal on two machines: one crawls, the other ends without crawling and says so.
 3. Two workers crawling two portals on one host: the combined request rate the host sees stays within 5% of
    the portal's delay.
+4. A crawl whose lease token is overtaken mid-run (a newer holder records its token in the portal's state)
+   commits nothing more and stops.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,8 +25,8 @@ import redis
 from crawler.scaleout.broker import make_broker, portal_message
 from crawler.scaleout.keys import Keys
 from crawler.scaleout.redis_url import parse_redis_url
-from tests.conftest import load_truth, read_jsonl, run_cli
 from tests.support.cluster import (
+    FAST,
     Worker,
     alive,
     portals,
@@ -31,6 +35,7 @@ from tests.support.cluster import (
     wait_for,
     write_registry,
 )
+from tests.support.common import BIN, REPO, load_truth, read_jsonl, run_cli
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.scaleout
@@ -107,6 +112,8 @@ def test_kill_9_of_a_worker_mid_portal(redis_server: RedisServer, namespace: str
         assert {row["url"] for row in rows} == set(truths[portal.id]), f"{portal.id}: releases missing"
         check = run_cli("verify", str(out), timeout=120)
         assert check.returncode == 0, f"{portal.id}: {check.stdout[-2000:]}{check.stderr[-2000:]}"
+        warcs = [path.name for path in (out / "warc").glob("*.warc.gz")]
+        assert warcs and all(re.search(r"-\d{5}-w\d~[A-Za-z0-9.-]+\.warc\.gz$", n) for n in warcs), warcs
         token = int(str(client.hget(keys.portal(portal.id), "token")))
         fence = sqlite3.connect(out / "state.sqlite").execute("SELECT token FROM scaleout_fence").fetchone()
         assert fence == (token,), f"{portal.id}: the state did not record the lease's fencing token"
@@ -146,7 +153,7 @@ def test_combined_rate_to_a_shared_host_stays_within_5_percent(redis_server: Red
     10 requests/s together, as measured by the two simulators."""
     client, keys = _client(redis_server), Keys(namespace)
     delay = 0.1
-    with portals(2, 60, tmp_path, timed=True) as sims:
+    with portals(2, 40, tmp_path, timed=True) as sims:
         registry = write_registry(tmp_path / "portals.toml", sims, delay=delay)
         workers = [start_worker(f"r{n}", redis_server.url, namespace, f"m{n}", tmp_path / "archive", registry,
                                 tmp_path) for n in (1, 2)]
@@ -168,3 +175,38 @@ def test_combined_rate_to_a_shared_host_stays_within_5_percent(redis_server: Red
     print(f"combined rate to 127.0.0.1: {rate:.2f} requests/s over {window[-1] - window[0]:.1f} s "
           f"(setting {1 / delay:.0f}/s)")
     assert 0.95 / delay <= rate <= 1.05 / delay, f"{rate:.2f} requests/s; the setting is {1 / delay:.0f}/s"
+
+
+def test_a_crawl_fenced_out_mid_run_stops_and_commits_nothing_more(tmp_path: Path) -> None:
+    """A run holding token 3 while a newer holder records token 7 in the portal's state: its next checkpoint is
+    refused inside SQLite, and it stops (exit 4) without another write to the state."""
+    from crawler.recurring.fencing import install_fence
+
+    out = tmp_path / "p1"
+    with portals(1, 40, tmp_path) as sims:
+        registry = write_registry(tmp_path / "portals.toml", sims, delay=0.1)
+        crawl = subprocess.Popen([str(BIN / "crawler"), "crawl", "--portal", "p1", "--portals", str(registry),
+                                  "--out", str(out), "--set", "SCALEOUT_FENCING_TOKEN=3", *FAST],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+        try:
+            state = out / "state.sqlite"
+
+            def applied() -> int:
+                if not state.exists():
+                    return 0
+                return int(sqlite3.connect(state).execute("SELECT count(*) FROM releases").fetchone()[0])
+
+            wait_for(lambda: applied() >= 3, 60, "the crawl's first checkpoints")
+            newer = sqlite3.connect(state, isolation_level=None, timeout=30)
+            install_fence(newer, "p1", 7, "w9~elsewhere")
+            fenced_at = newer.execute("SELECT count(*) FROM releases").fetchone()[0]
+            stdout, _ = crawl.communicate(timeout=120)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+                crawl.wait()
+    assert crawl.returncode == 4, stdout
+    assert "not crawled: a run with a newer lease token holds this portal" in stdout
+    assert applied() == fenced_at < 40, "the fenced run committed after the newer token was recorded"
+    outcome = sqlite3.connect(state).execute("SELECT outcome FROM runs").fetchall()
+    assert outcome == [(None,)], "the fenced run recorded an outcome over the newer holder's state"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from crawler.recurring.fencing import Fenced, install_fence, is_fence_abort, newest_token
 from crawler.scaleout import child
 from crawler.scaleout.assign import assign, live_machines, machine_of
 from crawler.scaleout.config import check_timings
-from crawler.scaleout.fencing import Fenced, install_fence, is_fence_abort, newest_token
 from crawler.scaleout.keys import Keys
 from crawler.scaleout.lease import LeaseKeeper, PortalLease, current_holder
 from crawler.scaleout.ratelimit import HostRateLimiter

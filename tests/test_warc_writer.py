@@ -222,6 +222,7 @@ def test_name_collision_bumps_serial(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_crawlhost_and_prefix_sanitised(tmp_path: Path) -> None:
     writer = RotatingWarcWriter(tmp_path, "crawl", 10**6, {}, crawlhost="../../evil host/x")
     assert writer.crawlhost == "evil-host-x"
+    assert RotatingWarcWriter(tmp_path, "crawl", 10**6, {}, crawlhost="w7~crawl-1").crawlhost == "w7~crawl-1"
     with pytest.raises(ValueError):
         RotatingWarcWriter(tmp_path, "../x", 10**6, {})
 

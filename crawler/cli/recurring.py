@@ -24,7 +24,9 @@ from archives.pointer import WarcPointer
 from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_FLAGGED, EXIT_NOT_RUN, EXIT_OK, CliError
 
 DEFAULT_REGISTRY = "portals.toml"
-NOT_RUN_REASONS = ("portal_locked", "not_due")
+#: Close reasons of a run that did not crawl (or stopped): what ``not crawled:`` says for each.
+NOT_RUN_REASONS = {"portal_locked": "another run holds this portal", "not_due": "no longer due",
+                   "fenced": "a run with a newer lease token holds this portal (docs/scaleout.md)"}
 
 
 # -- crawl --portal ID ---------------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ def finish_crawl(stats: dict[str, Any], crawl_ok: bool) -> int:
         print(line)
     reason = stats.get("finish_reason")
     if reason in NOT_RUN_REASONS:
-        print(f"not crawled: {'another run holds this portal' if reason == 'portal_locked' else 'no longer due'}")
+        print(f"not crawled: {NOT_RUN_REASONS[reason]}")
         return EXIT_NOT_RUN
     finished = reason == "finished" and (crawl_ok or int(stats.get("recurring/listed", 0) or 0) > 0)
     if not finished:

@@ -39,6 +39,8 @@ class RecurringConfig:
     coverage_min_items: int
     expect_last_run: int
     recover_at_start: bool
+    #: A queue run's lease token (SCALEOUT_FENCING_TOKEN; -1: no fence), crawler/recurring/fencing.py.
+    fencing_token: int = -1
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RecurringConfig:
@@ -70,6 +72,7 @@ class RecurringConfig:
             coverage_min_items=wiring.getint(settings, "RECURRING_COVERAGE_MIN_ITEMS"),
             expect_last_run=wiring.getint(settings, "RECURRING_EXPECT_LAST_RUN"),
             recover_at_start=wiring.getbool(settings, "RECURRING_RECOVER_AT_START"),
+            fencing_token=wiring.getint(settings, "SCALEOUT_FENCING_TOKEN"),
         )
 
 

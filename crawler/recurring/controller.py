@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Self
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
@@ -37,6 +39,7 @@ from archives.warc_writer import OPEN_SUFFIX
 from crawler import wiring
 from crawler.recurring.config import CHECK_META_KEY, COVERAGE_FIELDS, RecurringConfig, require_enabled
 from crawler.recurring.events import make_event
+from crawler.recurring.fencing import Fenced, install_fence, is_fence_abort
 from crawler.recurring.flags import count_drop_flags, coverage_drop_flags
 from crawler.recurring.journal import replay_journals
 from crawler.recurring.locks import LockHeld, PortalLock
@@ -135,6 +138,7 @@ class RecurringExtension:
         self.state = self._open_state()
         self.seen = SpilledDict(self.state.db, "run_seen")
         self.current = SpilledDict(self.state.db, "run_current")
+        self._fence()  # after the TEMP tables: their PRAGMA temp_store would drop the fence's TEMP triggers
         self.replay_journals()
         last = self.state.last_run(self.portal)
         expected = self.config.expect_last_run
@@ -189,11 +193,34 @@ class RecurringExtension:
             self._loop = LoopingCall(self._timer_flush)
             self._loop.start(max(self.config.flush_interval, 0.05), now=False)
 
+    def _fence(self) -> None:
+        """A queue run: record its lease token in the state, refuse older ones, fence this connection's writes."""
+        token = self.config.fencing_token
+        if token < 0 or self.state is None:
+            return
+        try:
+            holder = str(wiring.get(self.crawler.settings, "WARC_CRAWLHOST") or socket.gethostname())
+            install_fence(self.state.db, self.portal, token, holder)
+        except Fenced as exc:
+            self.locked_out = True
+            self.stats.set_value("recurring/fenced", 1)
+            logger.error("%s; this run stops without fetching", exc)
+            raise CloseSpider("fenced") from exc
+
     def _timer_flush(self) -> None:
         try:
             self.flush()
-        except Exception:
-            logger.exception("Crawl state checkpoint failed")
+        except Exception as exc:
+            if not is_fence_abort(exc):
+                logger.exception("Crawl state checkpoint failed")
+                return
+            # a newer lease holder recorded its token: write nothing more, stop (crawler/recurring/fencing.py)
+            logger.error("Stopping: %s", exc)
+            self.active = False
+            self.stats.set_value("recurring/fenced", 1)
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason="fenced"))
 
     # -- journal ------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from crawler import wiring
 from crawler.scaleout.keys import Keys, check_name, sanitize_host
 
 if TYPE_CHECKING:
@@ -59,17 +60,17 @@ class ScaleoutConfig:
     def from_settings(cls, settings: BaseSettings, machine: str | None = None) -> ScaleoutConfig:
         """Read and check the settings; ValueError naming the setting when one is out of range."""
         config = cls(
-            namespace=check_name(str(settings.get("SCALEOUT_NAMESPACE")), "SCALEOUT_NAMESPACE"),
-            machine=check_name(machine or str(settings.get("SCALEOUT_MACHINE") or "")
+            namespace=check_name(str(wiring.get(settings, "SCALEOUT_NAMESPACE")), "SCALEOUT_NAMESPACE"),
+            machine=check_name(machine or str(wiring.get(settings, "SCALEOUT_MACHINE") or "")
                                or sanitize_host(socket.gethostname()), "the machine name (--machine)"),
-            heartbeat_interval=settings.getfloat("SCALEOUT_HEARTBEAT_INTERVAL"),
-            heartbeat_timeout=settings.getfloat("SCALEOUT_HEARTBEAT_TIMEOUT"),
-            lease_ttl=settings.getfloat("SCALEOUT_LEASE_TTL"),
-            max_attempts=settings.getint("SCALEOUT_MAX_ATTEMPTS"),
-            retry_backoff=settings.getfloat("SCALEOUT_RETRY_BACKOFF"),
-            retry_backoff_max=settings.getfloat("SCALEOUT_RETRY_BACKOFF_MAX"),
-            job_time_limit=settings.getfloat("SCALEOUT_JOB_TIME_LIMIT"),
-            shutdown_grace=settings.getfloat("SCALEOUT_SHUTDOWN_GRACE"),
+            heartbeat_interval=wiring.getfloat(settings, "SCALEOUT_HEARTBEAT_INTERVAL"),
+            heartbeat_timeout=wiring.getfloat(settings, "SCALEOUT_HEARTBEAT_TIMEOUT"),
+            lease_ttl=wiring.getfloat(settings, "SCALEOUT_LEASE_TTL"),
+            max_attempts=wiring.getint(settings, "SCALEOUT_MAX_ATTEMPTS"),
+            retry_backoff=wiring.getfloat(settings, "SCALEOUT_RETRY_BACKOFF"),
+            retry_backoff_max=wiring.getfloat(settings, "SCALEOUT_RETRY_BACKOFF_MAX"),
+            job_time_limit=wiring.getfloat(settings, "SCALEOUT_JOB_TIME_LIMIT"),
+            shutdown_grace=wiring.getfloat(settings, "SCALEOUT_SHUTDOWN_GRACE"),
         )
         check_timings(config.heartbeat_interval, config.heartbeat_timeout, config.lease_ttl)
         if config.max_attempts < 1:

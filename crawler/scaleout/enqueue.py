@@ -19,7 +19,7 @@ from crawler.scaleout.assign import assign
 if TYPE_CHECKING:
     import redis
 
-    from crawler.portals import Portal
+    from crawler.recurring.portals import Portal
     from crawler.scaleout.broker import QueueBroker
     from crawler.scaleout.config import ScaleoutConfig
 
@@ -37,7 +37,7 @@ class Enqueued:
 
 def last_started(client: redis.Redis, config: ScaleoutConfig, portal: str) -> tuple[datetime | None, int]:
     """When the portal's last run started and its id, as the workers mirrored them (None, 0: never ran)."""
-    from crawler.state import parse_iso
+    from crawler.recurring.state import parse_iso
 
     started, run_id = client.hmget(config.keys.portal(portal), ["started_at", "run_id"])
     text = _text(started)

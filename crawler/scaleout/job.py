@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("crawler.scaleout")
 
 _PORTAL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-#: Exit statuses of ``crawler crawl`` (crawler/cli_recurring.py).
+#: Exit statuses of ``crawler crawl`` (``Exit`` in crawler/cli/common.py; this room does not import the CLI).
 EXIT_OK, EXIT_CRAWL_PROBLEM, EXIT_BAD_INPUT, EXIT_FLAGGED, EXIT_NOT_RUN = 0, 1, 2, 3, 4
 FINAL_EXITS = {EXIT_OK: "done", EXIT_FLAGGED: "flagged", EXIT_NOT_RUN: "not run", EXIT_BAD_INPUT: "bad input"}
 ATTEMPTS_TTL = 7 * 86400
@@ -104,7 +104,7 @@ def run_job(ctx: WorkerContext, message_id: str, portal: Any, expect_last_run: A
         _finish_marker(ctx, portal)
         return JobResult("gave up")
     out = ctx.archive_root / portal
-    from crawler.scaleout.fencing import newest_token
+    from crawler.recurring.fencing import newest_token
 
     lease = PortalLease(ctx.client, keys, portal, ctx.holder, ctx.config.lease_ttl)
     token = lease.acquire(floor=newest_token(out / "state.sqlite", portal))
@@ -134,7 +134,7 @@ def run_job(ctx: WorkerContext, message_id: str, portal: Any, expect_last_run: A
 
 def _registered(ctx: WorkerContext, portal: str) -> str | None:
     """Why the portal cannot run from this machine's registry (None: it can)."""
-    from crawler.portals import PortalConfigError, load_registry
+    from crawler.recurring.portals import PortalConfigError, load_registry
 
     try:
         portals = load_registry(ctx.registry)
@@ -204,7 +204,7 @@ def _last_run(state_path: Path, portal: str) -> dict[str, Any]:
     """The portal's last run in its state (run_id, started_at, ended_at, outcome); {} when there is none."""
     if not state_path.is_file():
         return {}
-    from crawler.state import CrawlState, StateError
+    from crawler.recurring.state import CrawlState, StateError
 
     try:
         state = CrawlState(state_path)

@@ -7,7 +7,7 @@ lost its data cannot hand out an old token again) and ``SET`` the lease to ``"{t
 holder whose lease expired and was taken by another never extends or deletes the new holder's lease.
 
 The token goes to the crawl, which records it in the portal's state and refuses to commit once a newer token
-was recorded there (``crawler.scaleout.fencing``): a paused or partitioned holder that lost its lease cannot
+was recorded there (``crawler.recurring.fencing``): a paused or partitioned holder that lost its lease cannot
 clobber what the new holder wrote.
 """
 

@@ -33,6 +33,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler import wiring
+
 if TYPE_CHECKING:
     import redis.asyncio
     from scrapy import Request
@@ -110,14 +112,14 @@ class SharedRateLimitMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("SCALEOUT_RATE_LIMIT_ENABLED"):
+        if not wiring.getbool(settings, "SCALEOUT_RATE_LIMIT_ENABLED"):
             raise NotConfigured("shared rate limit off: set SCALEOUT_RATE_LIMIT_ENABLED (the queue worker does)")
         url = os.environ.get(REDIS_URL_ENV, "")
         if not url:
             logger.error("SCALEOUT_RATE_LIMIT_ENABLED is set but %s is not: this crawl spaces requests with its own "
                          "DOWNLOAD_DELAY only, not coordinated with other workers", REDIS_URL_ENV)
             raise NotConfigured(f"no Redis URL in {REDIS_URL_ENV}")
-        mw = cls(crawler, url, str(settings.get("SCALEOUT_NAMESPACE")),
+        mw = cls(crawler, url, str(wiring.get(settings, "SCALEOUT_NAMESPACE")),
                  settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.simulator_process import SimulatorProcess
-from tests.conftest import BIN, REPO
+from simulator.process import SimulatorProcess
+from tests.support.common import BIN, REPO
 
 #: Attachments and page requisites are other features: off, so each portal is pages and releases only.
 FAST = ("--set", "ATTACHMENTS_ENABLED=False", "--set", "REQUISITES_ENABLED=False",

@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[1] != "--":
         print("usage: timed_simulator.py TIMES_FILE -- SIMULATOR_ARGS...", file=sys.stderr)
         return 2
-    from crawler.simulator import server
+    from simulator import server
 
     log = open(argv[0], "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open for the server's lifetime
     build_site = server.build_site

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.cli import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError, _parse_set
+from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError, check_writable_dir, parse_set
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -28,7 +28,7 @@ def _settings(pairs: list[str] | None) -> Settings:
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    for name, value in _parse_set(pairs).items():
+    for name, value in parse_set(pairs).items():
         settings.set(name, value, priority="cmdline")
     return settings
 
@@ -60,7 +60,7 @@ def _connect(url: RedisUrl) -> Any:
 
 
 def _registry(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
-    from crawler.cli_recurring import _load, _registry_path
+    from crawler.cli.recurring import _load, _registry_path
 
     return _registry_path(args), _load(args)
 
@@ -79,13 +79,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     registry, _portals = _registry(args)
     _connect(url).close()
-    from crawler.cli import _check_writable_dir
     from crawler.scaleout.worker import WorkerOptions, configure_logging, run_worker
 
     root = Path(args.archive_root)
-    _check_writable_dir(root, "archive root")
+    check_writable_dir(root, "archive root")
     configure_logging()
-    from crawler.cli_recurring import crawl_command
+    from crawler.cli.recurring import crawl_command
 
     def command(portal: str, expect_last_run: int, settings: list[str]) -> list[str]:
         """run-due's crawl command line for one portal, with the job's settings."""

@@ -39,7 +39,9 @@ def is_fence_abort(exc: BaseException) -> bool:
 def install_fence(db: sqlite3.Connection, portal: str, token: int, holder: str = "") -> None:
     """Record ``token`` for ``portal`` (Fenced if a newer one is there), then fence this connection's writes.
 
-    ``db`` is in autocommit mode (``isolation_level=None``), as ``crawler.state.CrawlState`` opens it.
+    ``db`` is in autocommit mode (``isolation_level=None``), as ``crawler.recurring.state.CrawlState`` opens it.
+    Changing ``PRAGMA temp_store`` afterwards would drop the triggers (SQLite drops every TEMP object then):
+    set it before.
     """
     if token < 0:
         raise ValueError(f"SCALEOUT_FENCING_TOKEN must be >= 0, got {token}")
