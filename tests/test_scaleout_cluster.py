@@ -8,6 +8,7 @@
    the portal's delay.
 4. A crawl whose lease token is overtaken mid-run (a newer holder records its token in the portal's state)
    commits nothing more and stops.
+5. SIGTERM of a worker mid-crawl: the crawl stops, and Dramatiq's retry runs the job on the next worker.
 """
 
 from __future__ import annotations
@@ -210,3 +211,33 @@ def test_a_crawl_fenced_out_mid_run_stops_and_commits_nothing_more(tmp_path: Pat
     assert applied() == fenced_at < 40, "the fenced run committed after the newer token was recorded"
     outcome = sqlite3.connect(state).execute("SELECT outcome FROM runs").fetchall()
     assert outcome == [(None,)], "the fenced run recorded an outcome over the newer holder's state"
+
+
+def test_sigterm_stops_the_crawl_and_its_job_runs_again(redis_server: RedisServer, namespace: str,
+                                                        tmp_path: Path) -> None:
+    """A worker stopped with SIGTERM mid-crawl stops its crawl and leaves the job to Dramatiq's retry, which the
+    next worker of the machine runs at once (attempt 2)."""
+    client, keys = _client(redis_server), Keys(namespace)
+    root = tmp_path / "archive"
+    with portals(1, 40, tmp_path) as sims:
+        registry = write_registry(tmp_path / "portals.toml", sims, delay=0.1)
+        first = start_worker("t1", redis_server.url, namespace, "m1", root, registry, tmp_path)
+        workers = [first]
+        try:
+            wait_for(lambda: client.zscore(keys.machines, "m1") is not None, 30, "the worker's first heartbeat")
+            broker = make_broker(parse_redis_url(redis_server.url), keys, heartbeat_timeout=30, max_retries=3,
+                                 min_backoff=60, max_backoff=60)
+            broker.enqueue(portal_message(keys.queue("m1"), "p1", 0))
+            broker.close()
+            wait_for(lambda: first.crawl_pid("p1") is not None, 60, "the crawl to start")
+            crawl_pid = first.crawl_pid("p1")
+            assert crawl_pid is not None
+            first.stop()  # SIGTERM
+            assert first.proc.returncode == 0 and not alive(crawl_pid), first.text()
+            assert client.get(keys.lease("p1")) is None, "the stopped job kept its lease"
+            workers.append(start_worker("t2", redis_server.url, namespace, "m1", root, registry, tmp_path))
+            wait_for(lambda: "portal p1: crawling" in workers[1].text() and "attempt 2" in workers[1].text(), 60,
+                     "the retried job on the next worker")
+        finally:
+            _stop_all(workers, namespace)
+    assert "Traceback" not in first.text(), "a retried job is logged as a retry, not as an error"

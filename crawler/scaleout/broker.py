@@ -48,8 +48,9 @@ logger = logging.getLogger(__name__)
 
 #: The actor every portal-run message names.
 ACTOR_NAME = "run_portal"
-class RetryableJobError(RuntimeError):
-    """A job that should run again later (crawl failed or was interrupted); Dramatiq's Retries re-enqueue it."""
+class RetryableJobError(dramatiq.Retry):
+    """A job that should run again later (crawl failed or was interrupted); Dramatiq's Retries re-enqueue it,
+    after the backoff or after ``delay`` milliseconds, and log it as a retry, not as an error with a traceback."""
 
 
 class QueueBroker(RedisBroker):

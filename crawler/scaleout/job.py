@@ -45,6 +45,9 @@ _PORTAL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EXIT_OK, EXIT_CRAWL_PROBLEM, EXIT_BAD_INPUT, EXIT_FLAGGED, EXIT_NOT_RUN = 0, 1, 2, 3, 4
 FINAL_EXITS = {EXIT_OK: "done", EXIT_FLAGGED: "flagged", EXIT_NOT_RUN: "not run", EXIT_BAD_INPUT: "bad input"}
 ATTEMPTS_TTL = 7 * 86400
+#: A job interrupted by its worker's shutdown is queued again at once (another worker, or this one restarted,
+#: resumes it), not after the failure backoff.
+SHUTDOWN_RETRY_MS = 1000
 
 
 @dataclass
@@ -176,7 +179,8 @@ def _crawl(ctx: WorkerContext, portal: str, expect: int, lease: PortalLease, att
                 code = child.stop(proc, ctx.config.shutdown_grace)
                 _record(ctx, portal, job="interrupted", exit=code, **_last_run(ctx.archive_root / portal /
                                                                                "state.sqlite", portal))
-                raise RetryableJobError(f"portal {portal}: crawl interrupted by the worker's shutdown (exit {code})")
+                raise RetryableJobError(f"portal {portal}: crawl interrupted by the worker's shutdown (exit {code})",
+                                        delay=SHUTDOWN_RETRY_MS)
             if not lease_keeper.tick():
                 code = child.stop(proc, ctx.config.shutdown_grace)
                 logger.error("portal %s: lease lost (%s); crawl stopped (exit %d)", portal, lease_keeper.lost, code)
