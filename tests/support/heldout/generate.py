@@ -323,8 +323,11 @@ def _structure(rng: random.Random, site: Site, list_ids: list[int], spare_ids: l
     parents[0].children.append(parents[1].column_id)  # a sub-column that is itself a parent
     parents[1].parent = parents[0].column_id
     site.nav = nav
-    if rng.random() < 0.6:
+    if rng.random() < 0.5:
         site.bad_nav_hrefs.append(rng.choice(["http://[bad/x.html", "//[x/y"]))
+        site.bad_nav_everywhere = rng.random() < 0.3
+        site.notes.append(f"malformed nav link {site.bad_nav_hrefs[0]} on the home page"
+                          + (" and every other page" if site.bad_nav_everywhere else ""))
     unit_id = rng.randint(10_000, 400_000)
     for column_id in list_ids:
         unit_id += rng.randint(1, 900)

@@ -182,6 +182,7 @@ class Site:
     iframes: list[int]  # column ids the home page iframes
     home_latest: list[Release]
     bad_nav_hrefs: list[str] = field(default_factory=list)
+    bad_nav_everywhere: bool = False  # the malformed nav links are on every page, not only the home page
     gzip: bool = False
     home_redirect: bool = False
     robots: str = "404"  # 404 | allow

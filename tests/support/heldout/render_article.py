@@ -109,7 +109,7 @@ def _title_block(release: Release) -> str:
 def _paragraphs(release: Release, site: Site, bases: dict[str, str]) -> list[str]:
     """Body paragraphs; an image and the inline attachments go in the middle, never first or last."""
     out = []
-    middle = len(release.paragraphs) // 2
+    middle = (len(release.paragraphs) - 1) // 2
     for index, text in enumerate(release.paragraphs):
         indent = "" if release.language == "en" else "　　"
         if index % 2:

@@ -161,7 +161,7 @@ def column_page(site: Site, column: Column, bases: dict[str, str], uid: int | No
 def home_page(site: Site, bases: dict[str, str]) -> bytes:
     """The home page: nav bar, iframed column blocks, a latest-releases block with 更多 links."""
     lines = head(site, escape(site.name), site.charset, ['<meta name="ColumnName" content="首页">'])
-    lines += ["<body>", f'<div class="top"><img src="/images/{site.webid}/logo.png"></div>', nav_bar(site)]
+    lines += ["<body>", f'<div class="top"><img src="/images/{site.webid}/logo.png"></div>', nav_bar(site, home=True)]
     for column_id in site.iframes:
         lines.append(f'<div class="block"><IFRAME src="{site.columns[column_id].path}" frameBorder=0 marginwidth=0 '
                      'marginheight=0 scrolling=no style="width:100% ; height:405px;" ALLOWTRANSPARENCY="true">'

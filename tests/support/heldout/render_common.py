@@ -37,10 +37,10 @@ def head(site: Site, title: str, charset: str, extra_metas: list[str]) -> list[s
     ]
 
 
-def nav_bar(site: Site) -> str:
+def nav_bar(site: Site, home: bool = False) -> str:
     """The site's nav bar: home, the top-level columns, the malformed links the seed put there."""
     items = ['<li><a href="/index.html">首页</a></li>']
-    bad = list(site.bad_nav_hrefs)
+    bad = list(site.bad_nav_hrefs) if home or site.bad_nav_everywhere else []
     for position, column_id in enumerate(site.nav):
         column = site.columns[column_id]
         if bad and position == 1:
