@@ -86,10 +86,23 @@ def truth_fields(truth: dict[str, Any]) -> dict[str, Any]:
             "attachments": [(a["url"], a["name"]) for a in truth["attachments"]]}
 
 
+def _attachment_diff(want: list[tuple[str, str]], got: list[tuple[str, str]] | None) -> tuple[Any, Any]:
+    """A short (expected, got) for attachment lists: what is missing, unexpected, or only out of order."""
+    if got is None:
+        return want, None
+    missing = [pair for pair in want if pair not in got]
+    unexpected = [pair for pair in got if pair not in want]
+    if not missing and not unexpected:
+        return "page order " + str([name for _, name in want]), str([name for _, name in got])
+    return f"{len(want)} files, missing {missing[:2]}", f"{len(got)} files, unexpected {unexpected[:2]}"
+
+
 def field_errors(truth: dict[str, Any], row: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """{field: (expected, got)} for every field of ``row`` that differs from ``truth``."""
     want, got = truth_fields(truth), row_fields(row)
     errors = {name: (want[name], got[name]) for name in FIELDS if want[name] != got[name]}
+    if "attachments" in errors:
+        errors["attachments"] = _attachment_diff(want["attachments"], got["attachments"])
     body = got["body_text"]
     if not body.startswith(_collapse(want["body_start"])):
         errors["body_start"] = (want["body_start"], body[:40])
@@ -101,15 +114,25 @@ def field_errors(truth: dict[str, Any], row: dict[str, Any]) -> dict[str, tuple[
 
 
 def where_listed(site: Site, bases: dict[str, str]) -> dict[str, str]:
-    """For each release URL, where a browser finds it: column, widget, and whether only by paging."""
+    """For each release URL, where a browser finds it (column, widget, first page or only by paging) and what on
+    the way is malformed (a record link in the widget, an attachment or image link on the release page)."""
     out: dict[str, str] = {}
     for column in site.columns.values():
         for unit in column.units:
             embedded = unit.per_page * (unit.group_size if not site.api.pagenum else 1)
+            bad_record = ""
+            if unit.bad_records:
+                bad_record = f"; the widget also holds a malformed record link {next(iter(unit.bad_records.values()))}"
             for index, release in enumerate(unit.releases):
                 url = bases["portal"] + release.path
                 how = "on the column page" if index < embedded else f"record {index + 1}, only by paging"
-                out.setdefault(url, f"column {column.column_id} {unit.role} widget {unit.unit_id} ({how})")
+                own = ""
+                if release.bad_attachment_hrefs:
+                    own = f"; the release page links a malformed attachment {release.bad_attachment_hrefs[0]}"
+                elif release.style.bad_image:
+                    own = "; the release page has a malformed <img src> (http://[bad/img/1.jpg)"
+                out.setdefault(url, f"column {column.column_id} {unit.role} widget {unit.unit_id} ({how}{bad_record})"
+                                    f"{own}")
     return out
 
 
@@ -139,23 +162,29 @@ def duplicates_report(rows: list[dict[str, Any]]) -> str:
     return f"{len(extra)} releases archived more than once: {sample}"
 
 
-def fields_report(truth: list[dict[str, Any]], rows: list[dict[str, Any]], examples: int = 3) -> tuple[int, str]:
-    """(number of wrong values, a report per field with examples and the template that produced them)."""
+def fields_report(truth: list[dict[str, Any]], rows: list[dict[str, Any]]) -> tuple[int, str]:
+    """(number of wrong values, a report per field and per template, one example each).
+
+    The template signature is info/layout/visible date/PubDate/count/charset (see model.ArticleStyle), so each
+    group is one cause: e.g. ``gk-table/zoom/date/with-time/none/utf-8`` is "date-only table, time in PubDate".
+    """
     by_url = {row.get("url"): row for row in rows}
-    wrong: dict[str, list[str]] = defaultdict(list)
-    total = 0
+    wrong: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    compared = total = 0
     for expected in truth:
         row = by_url.get(expected["url"])
         if row is None:
             continue
+        compared += 1
+        template = "/".join(str(v) for v in expected["template"].values())
         for name, (want, got) in field_errors(expected, row).items():
             total += 1
-            template = "/".join(str(v) for v in expected["template"].values())
-            wrong[name].append(f"{expected['url']} [{template}]: expected {want!r}, got {got!r}")
+            wrong[name][template].append(f"{expected['url']}: expected {want!r}, got {got!r}")
     if not total:
         return 0, ""
-    lines = [f"{total} wrong field values in {len(by_url)} archived releases:"]
-    for name, cases in sorted(wrong.items(), key=lambda item: -len(item[1])):
-        lines.append(f"  {name}: {len(cases)} wrong, e.g.")
-        lines += [f"      {case}" for case in cases[:examples]]
+    lines = [f"{total} wrong field values in {compared} archived releases (by field, then by template):"]
+    for name, groups in sorted(wrong.items(), key=lambda item: -sum(map(len, item[1].values()))):
+        lines.append(f"  {name}: {sum(map(len, groups.values()))} wrong")
+        for template, cases in sorted(groups.items(), key=lambda item: -len(item[1])):
+            lines.append(f"    {len(cases):4d} [{template}] e.g. {cases[0]}")
     return total, "\n".join(lines)

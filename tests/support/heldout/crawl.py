@@ -72,7 +72,7 @@ def run_crawl(server: PortalServer, out_dir: Path, portal: str, *, deadline: flo
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            output, _ = proc.communicate(timeout=15)
+            output, _ = proc.communicate(timeout=8)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             output, _ = proc.communicate()

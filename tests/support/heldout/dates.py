@@ -91,6 +91,8 @@ def truth_of(moment: datetime, visible: str, pubdate: str, meta_precision: str) 
             return DateTruth(date, iso_text(moment, meta_precision), meta_precision)
         return DateTruth(date, None, None)
     # nothing visible: the meta decides, else the URL path (date only)
-    if pubdate in ("with-time", "same", "offset-z", "offset-utc"):
+    if pubdate in ("offset-z", "offset-utc"):
+        return DateTruth(date, iso_text(moment, "second"), "second")
+    if pubdate in ("with-time", "same"):
         return DateTruth(date, iso_text(moment, meta_precision), meta_precision)
     return DateTruth(date, None, None)

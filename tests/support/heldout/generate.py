@@ -57,6 +57,8 @@ def draw_style(rng: random.Random, charset: str) -> ArticleStyle:
     if info == "meta-only":
         style.visible = "none"
         style.pubdate = rng.choice(["with-time", "same", "offset-z", "offset-utc", "date-only", "absent"])
+        if style.pubdate.startswith("offset"):
+            style.meta_precision = "second"  # an ISO stamp with an offset always carries seconds
     elif info == "haikou":
         style.visible, style.hits = rng.choice(["second", "minute"]), "none"
         style.date_form = rng.choice(["iso", "slash"])

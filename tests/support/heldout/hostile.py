@@ -33,7 +33,7 @@ class Case:
     site: Site
     behaviour: Behaviour = field(default_factory=Behaviour)
     settings: dict[str, str] = field(default_factory=dict)
-    deadline: float = 60
+    deadline: float = 30
     must_archive: list[str] = field(default_factory=list)  # release paths
     must_fail: list[str] = field(default_factory=list)  # paths: a failure row with a reason, no release row
     row_or_failure: list[str] = field(default_factory=list)  # paths: exactly one of the two
@@ -92,8 +92,9 @@ def stale_total() -> Case:
 
 def side_list_first() -> Case:
     site = tiny_site(3, [100, 5])
-    main, side_column = site.columns[4100], site.columns.pop(4101)
-    side = side_column.units[0]
+    main, side_column = site.columns[4100], site.columns[4101]
+    side = side_column.units.pop()
+    side_column.kind, side_column.link = "side-only", "none"
     side.role, side.column_id, side.per_page, side.title = "side", 4100, 5, "热点推荐"
     main.units.insert(0, side)
     site.nav = [4100]
@@ -106,7 +107,7 @@ def huge_total() -> Case:
     unit = site.columns[4100].units[0]
     unit.declared_total = unit.endpoint_total = 3_000_000
     return Case("huge-total", "11", "totalRecord 3,000,000 on the page and at the endpoint, 45 records, every "
-                "later page empty (200)", site, must_archive=_paths(site),
+                "later page empty (200)", site, deadline=25, must_archive=_paths(site),
                 request_bounds={"list-endpoint requests": (_list_requests, 200)}, max_memory=1_000_000_000)
 
 

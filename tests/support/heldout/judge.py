@@ -12,11 +12,41 @@ from .compare import duplicates_report, fields_report, missing_report, where_lis
 from .runs import Finished
 
 
+def request_summary(finished: Finished) -> str:
+    """Requests by kind; list-endpoint requests by widget with the furthest record or page asked for."""
+    kinds: Counter[str] = Counter()
+    units: dict[str, list[int]] = {}
+    for request in finished.log:
+        path = request.path
+        if path.endswith("dataproxy.jsp"):
+            params = request.params
+            position = int(params.get("endrecord") or params.get("page") or 0) if (
+                params.get("endrecord") or params.get("page") or "0").isdigit() else 0
+            units.setdefault(params.get("unitid", "?"), []).append(position)
+            kinds["list endpoint"] += 1
+        elif path.startswith("/art/"):
+            kinds["release pages"] += 1
+        elif path.startswith("/col/"):
+            kinds["column pages"] += 1
+        else:
+            kinds["other"] += 1
+    text = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+    busy = sorted(units.items(), key=lambda item: -len(item[1]))[:3]
+    if busy:
+        text += "; list requests by unitid: " + ", ".join(
+            f"{unit}: {len(seen)} (furthest endrecord/page {max(seen)})" for unit, seen in busy)
+    return text
+
+
 def replay_hint(finished: Finished) -> str:
+    outcome = finished.outcome
+    ran = (f"crawl: exit {outcome.returncode}, {outcome.seconds:.1f} s, {len(outcome.rows)} release rows, "
+           f"{len(outcome.failures)} failure rows, {len(finished.log)} requests ({request_summary(finished)}); "
+           f"out dir {outcome.out_dir}")
     if finished.case is not None:
-        return f"hostile case {finished.case.name} (issue {finished.case.issue}): {finished.case.what}"
-    return (f"seed {finished.site.seed} (replay: cd tests && python -m support.heldout --seed {finished.site.seed})"
-            f"; out dir {finished.outcome.out_dir}")
+        return f"hostile case {finished.case.name} (issue {finished.case.issue}): {finished.case.what}\n{ran}"
+    return (f"seed {finished.site.seed}: {len(finished.truth)} releases (replay: cd tests && python -m support.heldout "
+            f"--seed {finished.site.seed})\n  " + "\n  ".join(finished.site.notes) + f"\n{ran}")
 
 
 def release_rows(finished: Finished, url: str) -> list[dict[str, Any]]:

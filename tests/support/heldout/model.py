@@ -85,6 +85,10 @@ class Release:
         m = self.moment
         return f"/art/{m.year}/{m.month}/{m.day}/art_{self.column_id}_{self.article_id}.html"
 
+    def page_order_attachments(self) -> list[Attachment]:
+        """Attachments in the order the page links them: those inside the body, then the 附件 block."""
+        return [a for a in self.attachments if a.inline] + [a for a in self.attachments if not a.inline]
+
     def body_start(self, size: int = 16) -> str:
         return self.paragraphs[0][:size]
 
@@ -107,7 +111,7 @@ class Release:
             "language": self.language,
             "body_start": self.body_start(),
             "body_end": self.body_end(),
-            "attachments": [{"url": a.url(bases), "name": a.name} for a in self.attachments],
+            "attachments": [{"url": a.url(bases), "name": a.name} for a in self.page_order_attachments()],
             "template": {"info": self.style.info, "layout": self.style.layout, "visible": self.style.visible,
                          "pubdate": self.style.pubdate, "hits": self.style.hits, "charset": self.style.charset},
         }

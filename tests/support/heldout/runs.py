@@ -34,6 +34,7 @@ class Finished:
     counters: list[Request]
     started_utc: datetime
     case: Case | None = None
+    server_errors: list[str] | None = None
 
     def crawl_stats(self) -> dict[str, str]:
         """Scrapy's end-of-crawl stats from crawl.log (``'name': value`` lines)."""
@@ -51,9 +52,9 @@ def run_seed(seed: int, index: int, out_root: Path) -> Finished:
     portal_ip, asset_ip = _addresses(index)
     with PortalServer(site, portal_ip, asset_ip) as server:
         started = datetime.now(UTC)
-        outcome = run_crawl(server, out_root / f"seed-{seed}", f"heldout{seed}", deadline=150)
+        outcome = run_crawl(server, out_root / f"seed-{seed}", f"heldout{seed}", deadline=40)
         return Finished(site, dict(server.bases), server.truth(), outcome, list(server.app.log),
-                        server.app.counter_requests(), started)
+                        server.app.counter_requests(), started, None, list(server.app.errors))
 
 
 def run_case(case: Case, index: int, out_root: Path) -> Finished:
@@ -63,7 +64,7 @@ def run_case(case: Case, index: int, out_root: Path) -> Finished:
         outcome = run_crawl(server, out_root / f"case-{case.name}", f"hostile{index}", deadline=case.deadline,
                             settings=case.settings)
         return Finished(case.site, dict(server.bases), server.truth(), outcome, list(server.app.log),
-                        server.app.counter_requests(), started, case)
+                        server.app.counter_requests(), started, case, list(server.app.errors))
 
 
 class Runs:

@@ -73,6 +73,7 @@ class PortalApp:
         self.behaviour = behaviour or Behaviour()
         self.bases: dict[str, str] = {}
         self.log: list[Request] = []
+        self.errors: list[str] = []  # exceptions of the fixture itself (a bug here, not in the crawler)
         self.lock = threading.Lock()
         self.serial = 0
         self.by_path = site.release_by_path()
@@ -197,7 +198,11 @@ def _handler(app: PortalApp, role: str) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             head_bytes = len(self.raw_requestline) + len(bytes(self.headers))
             request = Request(role, self.command, self.path, head_bytes, body)
-            status, headers, payload = app.handle(request, "gzip" in (self.headers.get("Accept-Encoding") or ""))
+            try:
+                status, headers, payload = app.handle(request, "gzip" in (self.headers.get("Accept-Encoding") or ""))
+            except Exception as error:  # a fixture bug: answer 500 and let the tests say so
+                app.errors.append(f"{self.command} {self.path}: {error!r}")
+                status, headers, payload = 500, [("Content-Type", "text/plain")], b"fixture error"
             request.status = status
             app.record(request)
             self.send_response(status)
