@@ -42,6 +42,8 @@ class Case:
     delayed: list[str] = field(default_factory=list)
     long_urls: list[str] = field(default_factory=list)  # attachment paths that must be skipped with a reason
     max_memory: int | None = None  # bytes of the crawl's memusage/max
+    check_fields: bool = False  # also compare every archived release's fields with the truth
+    distinct_ids: list[str] = field(default_factory=list)  # paths of different releases that need different ids
 
 
 def tiny_site(seed: int, sizes: list[int], *, api: ListApi | None = None, per_page: int = 15) -> Site:
@@ -193,7 +195,17 @@ def lost_releases() -> Case:
     return case
 
 
+def same_article_id() -> Case:
+    """Two columns each holding an article with the same id (art_4100_N and art_4101_N), different content."""
+    site = tiny_site(11, [12, 12])
+    first, second = site.columns[4100].units[0].releases[0], site.columns[4101].units[0].releases[0]
+    second.article_id, second.moment = first.article_id, first.moment
+    return Case("same-article-id", "11", f"{first.path} and {second.path}: one article id under two columns, "
+                "different titles and bodies", site, must_archive=_paths(site), check_fields=True,
+                distinct_ids=[first.path, second.path])
+
+
 def cases() -> list[Case]:
     """Every hostile case, the slow one (Retry-After) first so it overlaps the others."""
     return [retry_after(), nav_malformed(), stale_total(), side_list_first(), huge_total(), depth_limit(),
-            long_attachment(), query_variants(), cookie_flood(), lost_releases()]
+            long_attachment(), query_variants(), cookie_flood(), lost_releases(), same_article_id()]

@@ -149,8 +149,8 @@ def case_problems(finished: Finished) -> list[str]:
         url = base + path
         if release_rows(finished, url):
             problems.append(f"{url}: a release row, but the page is not a release (must be a failure row)")
-        if not failure_rows(finished, url):
-            problems.append(f"{url}: no failure row with a reason (the release vanished without a trace)")
+        elif not failure_rows(finished, url):
+            problems.append(f"{url}: neither a release row nor a failure row (it vanished without a trace)")
     for path in case.row_or_failure:
         url = base + path
         count = len(release_rows(finished, url)) + len(failure_rows(finished, url))
@@ -176,11 +176,19 @@ def case_problems(finished: Finished) -> list[str]:
                                 f"{late:.0f} s after the start (bound {case.prompt_seconds:.0f} s)")
     if case.long_urls:
         skipped = _warc_skips(finished)
-        for path in case.long_urls:
-            url = base + path
-            if url not in skipped and not failure_rows(finished, url):
-                problems.append(f"the over-long attachment URL ({len(url)} characters) left no failure row and no "
-                                f"WARC metadata record saying why it was skipped")
+        silent = [base + p for p in case.long_urls if base + p not in skipped and not failure_rows(finished, base + p)]
+        if silent:
+            problems.append(f"{len(silent)} over-long attachment URLs ({len(silent[0])} characters) left no failure "
+                            "row and no WARC metadata record saying why they were skipped")
+    ids = {row.get("release_id") for path in case.distinct_ids for row in release_rows(finished, base + path)}
+    if case.distinct_ids and len(ids) < len(case.distinct_ids):
+        problems.append(f"different releases share a release_id {sorted(map(str, ids))}: "
+                        f"{', '.join(base + p for p in case.distinct_ids)} (a later run would take one for a change "
+                        "of the other)")
+    if case.check_fields:
+        wrong, report = fields_report(finished.truth, finished.outcome.rows)
+        if wrong:
+            problems.append(report)
     if case.max_memory is not None:
         memory = finished.crawl_stats().get("memusage/max")
         if memory and int(memory) > case.max_memory:
