@@ -54,6 +54,11 @@ def draw_style(rng: random.Random, charset: str) -> ArticleStyle:
         prev_next=rng.random() < 0.7,
     )
     style.hits_first = style.hits != "number" and rng.random() < 0.6
+    style.colon = rng.choice(["：", "：", ":", ": "])
+    style.label_split = rng.random() < 0.3
+    style.hits_suffix = rng.choice(["", "", "次"])
+    style.source_link = rng.random() < 0.2
+    style.spaced_labels = rng.random() < 0.5
     if info == "meta-only":
         style.visible = "none"
         style.pubdate = rng.choice(["with-time", "same", "offset-z", "offset-utc", "date-only", "absent"])

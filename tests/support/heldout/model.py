@@ -57,6 +57,11 @@ class ArticleStyle:
     prev_next: bool = True
     bad_image: bool = False  # a malformed <img src> inside the body
     signed_date: bool = False  # gk-table: an earlier 成文日期 next to the 发布日期
+    colon: str = "："  # after a label: full-width, ASCII, ASCII and a space
+    label_split: bool = False  # label and value in separate elements: <span>发布日期：</span><span>…</span>
+    hits_suffix: str = ""  # a unit after a printed count: 次
+    source_link: bool = False  # the source is a link to the source's site
+    spaced_labels: bool = False  # gk-table labels spaced out: 发 布 日 期
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from . import dates
-from .model import Release, Site
+from .model import ArticleStyle, Release, Site
 from .render_common import HIDDEN_LINK, footer, head, nav_bar, tail, visit_iframe
 
 FONT_BAR = ('【字体：<a href="javascript:doZoom(16)">大</a> <a href="javascript:doZoom(14)">中</a> '
@@ -24,33 +24,49 @@ def _date_text(release: Release) -> str:
     return dates.visible_text(release.moment, release.style.date_form, release.style.visible)
 
 
-def _hits_segment(release: Release) -> str:
-    """The count as the template prints it; only "number" prints a number a reader may take."""
+def _labelled(style: ArticleStyle, label: str, value: str) -> str:
+    """``label`` and ``value`` as the template joins them (colon form, one element or two)."""
+    if style.label_split:
+        return f'<span class="lab">{label}{style.colon}</span><span class="val">{value}</span>'
+    return f"{label}{style.colon}{value}"
+
+
+def _hits_value(release: Release) -> str:
+    """The count's markup after its label; only "number" prints a number a reader may take."""
     style, c, a = release.style, release.column_id, release.article_id
-    label = style.hits_label
     if style.hits == "number":
-        return f'{label}：<span id="hits">{release.hits}</span>'
+        return f'<span id="hits">{release.hits}</span>{style.hits_suffix}'
     if style.hits == "empty-script":
-        return (f'{label}：<span id="hits_{a}"></span><script>$.get("/module/visitcount/articlehits.jsp?colid={c}'
+        return (f'<span id="hits_{a}"></span><script>$.get("/module/visitcount/articlehits.jsp?colid={c}'
                 f'&artid={a}",function(d){{$("#hits_{a}").html(d);}});</script>')
     if style.hits == "script-src":
-        return (f'{label}：<script language="javascript" src="/module/visitcount/articlehits.jsp?colid={c}'
-                f'&artid={a}"></script>')
+        return f'<script language="javascript" src="/module/visitcount/articlehits.jsp?colid={c}&artid={a}"></script>'
     if style.hits == "artcount":
-        return (f'{label}：<span id="artcount"></span><script src="/vc/vc/interface/artcount/artcount.jsp?'
+        return (f'<span id="artcount"></span><script src="/vc/vc/interface/artcount/artcount.jsp?'
                 f'i_columnid={c}&i_articleid={a}"></script>')
+    return ""
+
+
+def _hits_segment(release: Release) -> str:
+    """The labelled count (or the 次浏览 form, the empty count before its label)."""
+    style = release.style
     if style.hits == "suffix-empty":
         return '<span id="count"></span>次浏览'
-    return ""
+    if style.hits == "none":
+        return ""
+    return _labelled(style, style.hits_label, _hits_value(release))
 
 
 def _source_segment(release: Release) -> str:
     style = release.style
     if release.source is None:
         return ""
+    value = escape(release.source)
+    if style.source_link:
+        value = f'<a href="http://www.zj.gov.cn/" target="_blank">{value}</a>'
     if style.source_markup == "comment":
-        return f"{style.source_label}：<!--<$[信息来源]>begin-->{escape(release.source)}<!--<$[信息来源]>end-->"
-    return f"{style.source_label}：{escape(release.source)}"
+        value = f"<!--<$[信息来源]>begin-->{value}<!--<$[信息来源]>end-->"
+    return _labelled(style, style.source_label, value)
 
 
 def _info_line(release: Release) -> str:
@@ -58,7 +74,7 @@ def _info_line(release: Release) -> str:
     style = release.style
     hits = _hits_segment(release)
     source = _source_segment(release)
-    date = f"{style.date_label}：{_date_text(release)}" if style.visible != "none" else ""
+    date = _labelled(style, style.date_label, _date_text(release)) if style.visible != "none" else ""
     if style.info == "bare-span":
         parts = [f'<span class="time">{_date_text(release)}</span>']
         if source:
@@ -70,9 +86,9 @@ def _info_line(release: Release) -> str:
         src = f"{style.source_label}: {escape(release.source)}" if release.source else ""
         return f'<p class="time">{_date_text(release)} {src} {FONT_BAR}</p>'
     if style.info == "english":
-        return f'<div class="info">ReleaseDate: {_date_text(release)} ArticleHits: {hits.partition("：")[2]}</div>'
+        return f'<div class="info">ReleaseDate: {_date_text(release)} ArticleHits: {_hits_value(release)}</div>'
     if style.info == "source-date":
-        segments = [f"文章来源：{_date_text(release)}", hits]
+        segments = [_labelled(style, "文章来源", _date_text(release)), hits]
     elif style.hits_first:
         segments = [source, hits, date]
     else:
@@ -85,14 +101,19 @@ def _info_line(release: Release) -> str:
 def _gk_table(release: Release) -> str:
     """The 信息公开 header table: 索引号, 发布机构, 发布日期, 文号 (and an earlier 成文日期 on some)."""
     style = release.style
-    rows = [f"<tr><td class='t'>索 引 号：</td><td>{escape(release.index_no or '')}</td>"
-            "<td class='t'>主题分类：</td><td>综合政务/其他</td></tr>",
-            f"<tr><td class='t'>发布机构：</td><td>{escape(release.source or '')}</td>"
-            f"<td class='t'>发布日期：</td><td>{_date_text(release)}</td></tr>"]
+
+    def label(text: str) -> str:
+        return (" ".join(text) if style.spaced_labels else text) + style.colon
+
+    rows = [f"<tr><td class='t'>{label('索引号')}</td><td>{escape(release.index_no or '')}</td>"
+            f"<td class='t'>{label('主题分类')}</td><td>综合政务/其他</td></tr>",
+            f"<tr><td class='t'>{label('发布机构')}</td><td>{escape(release.source or '')}</td>"
+            f"<td class='t'>{label('发布日期')}</td><td>{_date_text(release)}</td></tr>"]
     signed = ""
     if style.signed_date and release.signed is not None:
-        signed = f"<td class='t'>成文日期：</td><td>{dates.visible_text(release.signed, style.date_form, 'date')}</td>"
-    rows.append(f"<tr><td class='t'>文　　号：</td><td>{escape(release.doc_no or '')}</td>{signed}</tr>")
+        signed = (f"<td class='t'>{label('成文日期')}</td>"
+                  f"<td>{dates.visible_text(release.signed, style.date_form, 'date')}</td>")
+    rows.append(f"<tr><td class='t'>{label('文号')}</td><td>{escape(release.doc_no or '')}</td>{signed}</tr>")
     rows.append(f"<tr><td class='t'>名　　称：</td><td colspan='3'>{escape(release.title)}</td></tr>")
     return "<table class='xxgk_table' width='100%' border='1'>" + "".join(rows) + "</table>"
 
