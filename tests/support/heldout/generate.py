@@ -330,6 +330,11 @@ def _structure(rng: random.Random, site: Site, list_ids: list[int], spare_ids: l
     parents[0].children.append(parents[1].column_id)  # a sub-column that is itself a parent
     parents[1].parent = parents[0].column_id
     site.nav = nav
+    how = {"nav": "the nav bar", "subnav": "a parent column's sub-nav", "iframe": "a home-page iframe only",
+           "redirect": "the nav bar through a 302 from an old column id", "related": "another column's 相关栏目 box"}
+    site.notes.append("columns linked from: " + "; ".join(
+        f"{c} {how[columns[c].link]}" + (f" (parent {columns[c].parent})" if columns[c].parent else "")
+        for c in order))
     if rng.random() < 0.5:
         site.bad_nav_hrefs.append(rng.choice(["http://[bad/x.html", "//[x/y"]))
         site.bad_nav_everywhere = rng.random() < 0.3
