@@ -90,6 +90,9 @@ def test_every_listed_release_archived_once(runs: Runs, seed: int) -> None:
 def test_every_field_equals_the_truth(runs: Runs, seed: int) -> None:
     """Title, date and time, count, source, 索引号, 文号, language, column, body start and end, attachments."""
     finished = runs.seed(seed)
+    truth = {row["url"] for row in finished.truth}
+    if not any(row.get("url") in truth for row in finished.outcome.rows):
+        pytest.skip(f"seed {seed}: no release archived, nothing to compare (see test_every_listed_release_archived_once)")
     wrong, report = judge.seed_fields(finished)
     _fail(finished, [report] if wrong else [])
 
