@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.heldout import hostile, judge
-from support.heldout.generate import draw_site
-from support.heldout.runs import Finished, Runs
-from support.heldout.server import PortalServer
-from support.heldout.walker import Walker
+
+from tests.support.heldout import hostile, judge
+from tests.support.heldout.generate import draw_site
+from tests.support.heldout.runs import Finished, Runs
+from tests.support.heldout.server import PortalServer
+from tests.support.heldout.walker import Walker
 
 #: seeds of the held-out portals: every list form (both, ranges-only, broken ranges, pages-only, pageNum) twice,
 #: UTF-8 and GBK, every template kind on portals without a malformed nav link (15 ... 59), then a malformed nav link
