@@ -28,7 +28,8 @@ MAX_HOPS = 10
 def archived_fields(content_type: str | None, size: int, pointer: WarcPointer | None) -> dict[str, Any]:
     """Row fields of an archived attachment; ``size`` is the decoded body's length in bytes."""
     return {"content_type": content_type, "size": size,
-            "payload_digest": pointer.payload_digest if pointer else None, "warc": pointer.row() if pointer else None}
+            "payload_digest": pointer.payload_digest if pointer else None, "warc": pointer.row() if pointer else None,
+            "skip_reason": None}
 
 
 @dataclass(frozen=True)

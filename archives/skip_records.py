@@ -1,8 +1,8 @@
 """WARC ``metadata`` records saying why a linked file (an attachment) was not archived.
 
-The release row of schema v1 cannot carry a reason (its attachment object admits no further keys), so the archive
-itself says it: one ``metadata`` record per skipped URL, ``WARC-Target-URI`` the file's URL, an
-``application/warc-fields`` block such as::
+The archive itself says why, in finer words than the row's ``skip_reason`` (schema 2; a v1 row could not say it):
+one ``metadata`` record per skipped URL, ``WARC-Target-URI`` the file's URL, an ``application/warc-fields`` block
+such as::
 
     skipped: size-limit
     reason: declared Content-Length 1500000 exceeds ATTACHMENTS_MAX_SIZE 200000
@@ -39,7 +39,8 @@ def parse_warc_fields(block: bytes) -> dict[str, str]:
 
 
 def skip_fields(fields: Mapping[str, str]) -> dict[str, Any] | None:
-    """The attachment fields a skip record gives (content type and declared size), or None if it is none."""
+    """The attachment fields a skip record gives (content type, declared size, and its code as ``skip_reason``:
+    the reader maps the code to the row's vocabulary), or None if it is none."""
     if not fields.get(SKIPPED):
         return None
     declared = fields.get("declared-size", "")
@@ -48,4 +49,5 @@ def skip_fields(fields: Mapping[str, str]) -> dict[str, Any] | None:
         "size": int(declared) if declared.isdigit() else None,
         "payload_digest": None,
         "warc": None,
+        "skip_reason": fields[SKIPPED],
     }

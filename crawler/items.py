@@ -1,4 +1,4 @@
-"""The release record (schema version 1), as a dataclass handled through itemadapter."""
+"""The release record (schema version 2), as a dataclass handled through itemadapter; see docs/schema.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,19 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Why an attachment of a row has no archived record (``skip_reason``; null when it was archived). The WARC's skip
+#: record (``archives.skip_records``) keeps its own, finer code; `skip_reason_of` maps it.
+SKIP_REASONS = ("too_large", "http_error", "out_of_scope", "robots", "malformed_url", "url_too_long", "depth_limit",
+                "failed", "not_fetched")
+#: Skip-record codes (the ``skipped:`` field of the WARC metadata record) -> ``skip_reason``; ``http-NNN`` is
+#: ``http_error``, anything unknown ``failed``.
+_RECORD_CODES = {
+    "size-limit": "too_large", "out-of-scope": "out_of_scope", "robots": "robots", "fetch-failed": "failed",
+    "ignored": "failed", "malformed-url": "malformed_url", "url-too-long": "url_too_long",
+    "depth-limit": "depth_limit",
+}
 
 
 @dataclass
@@ -19,10 +31,12 @@ class ReleaseItem:
     release_id: str | None = None
     portal: str | None = None
     url: str | None = None
-    column: dict[str, Any] | None = None
+    column_id: str | None = None
+    column_name: str | None = None
     title: str | None = None
     release_date: str | None = None
     release_datetime: str | None = None
+    release_time_precision: str | None = None
     release_raw: str | None = None
     release_source: str | None = None
     hits: int | None = None
@@ -39,7 +53,9 @@ class ReleaseItem:
     warc: dict[str, Any] | None = None
     # Working fields the pipelines consume; never exported (see ``EXPORT_FIELDS``).
     hits_scripted: bool = field(default=False, metadata={"export": False})
-    attachments_found: list[dict[str, str]] | None = field(default=None, metadata={"export": False})
+    attachments_found: list[dict[str, Any]] | None = field(default=None, metadata={"export": False})
+    #: the PubDate-like meta's content when the date came from visible text (the pipeline may take its time)
+    pubdate_raw: str | None = field(default=None, metadata={"export": False})
 
 
 EXPORT_FIELDS: tuple[str, ...] = tuple(
@@ -49,18 +65,46 @@ EXPORT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+def skip_reason_of(record_code: str | None) -> str:
+    """The row's ``skip_reason`` for a skip record's code (``size-limit``, ``http-404``, ...)."""
+    code = (record_code or "").strip().lower()
+    if code.startswith("http-"):
+        return "http_error"
+    if code in SKIP_REASONS:
+        return code
+    return _RECORD_CODES.get(code, "failed")
+
+
+def found_attachment(url: str, name: str, malformed: bool = False) -> dict[str, Any]:
+    """An attachment as the page links it, before any fetch: every fetch field null, ``skip_reason`` not_fetched
+    (``malformed_url`` for a link no URL can be made of, kept as written and never requested).
+
+    The crawl replaces the fetch fields when the file is archived or skipped; ``crawler extract`` (no fetch) and a
+    crawl with attachments switched off keep them.
+    """
+    return {"url": url, "name": name, "content_type": None, "size": None, "payload_digest": None, "warc": None,
+            "skip_reason": "malformed_url" if malformed else "not_fetched"}
+
+
+def awaits_fetch(attachment: dict[str, Any]) -> bool:
+    """True for an attachment the crawl still has to fetch or skip (not one already decided, e.g. malformed)."""
+    return attachment.get("skip_reason") == "not_fetched"
+
+
 def archived_attachment(content_type: str | None, size: int, pointer: Any) -> dict[str, Any]:
     """The fetch fields of an archived attachment; *pointer* is the capture's ``WarcPointer`` (None: not captured)."""
     return {"content_type": content_type, "size": size,
             "payload_digest": pointer.payload_digest if pointer is not None else None,
-            "warc": pointer.row() if pointer is not None else None}
+            "warc": pointer.row() if pointer is not None else None,
+            "skip_reason": None if pointer is not None else "failed"}
 
 
-def skipped_attachment(content_type: Any, declared_size: Any) -> dict[str, Any]:
-    """The fetch fields of an attachment that was not archived (its skip record says why)."""
+def skipped_attachment(content_type: Any, declared_size: Any, record_code: str | None = None) -> dict[str, Any]:
+    """The fetch fields of an attachment that was not archived (its skip record, coded *record_code*, says why)."""
     declared = str(declared_size) if declared_size is not None else ""
     return {"content_type": str(content_type) if content_type else None,
-            "size": int(declared) if declared.isdigit() else None, "payload_digest": None, "warc": None}
+            "size": int(declared) if declared.isdigit() else None, "payload_digest": None, "warc": None,
+            "skip_reason": skip_reason_of(record_code)}
 
 
 def _plain(value: Any) -> Any:

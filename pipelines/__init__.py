@@ -1,3 +1,3 @@
 """Item pipelines: pure transforms of release items through itemadapter."""
 
-EXTRACTOR_VERSION = "hanweb-extract/1.0.1"
+EXTRACTOR_VERSION = "hanweb-extract/2.0.0"

@@ -1,13 +1,23 @@
-"""Hit-count normalisation: the text after a hit label -> int, or None when the count is unknown.
+"""Hit-count normalisation: the text after a hit label -> an integer 0..2^63-1, or None when the count is unknown.
 
-Unknown is never 0: a count drawn by a script, an empty label or an unparsable value give None; a ``0``
-printed in the HTML is a real 0. Accepted: ``1234``, ``1,234`` / ``1，234``, ``123次``, ``1.2万`` (12000),
-``3千``, ``1亿``, ``1.2w``/``5k``.
+Unknown is never 0: a count drawn by a script, an empty label or a value that is not one of the forms below give
+None (``hits_raw`` keeps the text); a ``0`` printed in the HTML is a real 0. The forms (docs/schema.md, "Hit
+counts"), after Unicode NFKC (full-width digits and commas become ASCII):
+
+- digits: ``1234``; with a unit word after them: ``123次``, ``123 次``;
+- thousands groups of exactly three digits after a comma, a space, a no-break or thin space or an apostrophe:
+  ``12,345``, ``12 345``, ``1，234`` (``1,2345`` is no count);
+- a Chinese or Latin multiplier after an integer or a decimal: ``1.2万`` (12000), ``3千``, ``10亿``
+  (1000000000), ``1.2w``, ``5k``; the product must be a whole number;
+- anything else is None: a sign (``-3``, ``+5``), a decimal without multiplier (``1.5``), an exponent (``1e6``:
+  no template prints a count so, and an exact figure is not asserted from it), text, a date;
+- a count above 2^63-1 is None (no reader or database can hold it as an integer; ``hits_raw`` keeps it).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -16,28 +26,43 @@ from itemadapter import ItemAdapter
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-_HITS_RE = re.compile(r"^(?P<num>\d+(?:[,，]\d{3})*(?:\.\d+)?)\s*(?P<unit>[万千亿wWkK])?\s*次?$")
+#: The largest count a row carries: SQLite INTEGER, Arrow int64 and pandas Int64 hold it.
+MAX_HITS = 2**63 - 1
+
+_GROUP_SEPARATORS = ", '"  # after NFKC: no-break, thin and ideographic spaces are spaces, "，" is ","
+_HITS_RE = re.compile(
+    r"^(?:(?P<grouped>\d{1,3}(?:[" + _GROUP_SEPARATORS + r"]\d{3})+)|(?P<plain>\d+))"
+    r"(?:\.(?P<fraction>\d+))?[ ]?(?P<unit>[万千亿wWkK])?[ ]?次?$"
+)
 _UNITS = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "亿": 100_000_000}
+_MAX_LENGTH = 64  # no count is written in more characters; longer text is something else
 
 
 def normalize_hits(raw: str | None, scripted: bool) -> int | None:
-    """Return the hit count printed in the page, or None when it is unknown."""
+    """Return the hit count printed in the page, or None when it is unknown (see the module docstring)."""
     if scripted or raw is None:
         return None
-    text = raw.strip().replace("\xa0", "").replace("\u3000", "").replace(" ", "")
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text or len(text) > _MAX_LENGTH:
+        return None
     m = _HITS_RE.match(text)
     if m is None:
         return None
-    try:
-        value = Decimal(m.group("num").replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return None
+    digits = m.group("plain") or re.sub(r"\D", "", m.group("grouped"))
     unit = m.group("unit")
+    fraction = m.group("fraction")
+    if fraction is not None and (unit is None or m.group("grouped")):
+        return None  # "1.5" or "1,234.5" is no count
+    try:
+        value = Decimal(f"{digits}.{fraction}" if fraction else digits)
+    except InvalidOperation:  # pragma: no cover - the regex admits digits only
+        return None
     if unit:
         value *= _UNITS[unit.lower()]
-    elif value != value.to_integral_value():
-        return None  # "1.5" without a unit is not a count
-    return int(value)
+    if value != value.to_integral_value():
+        return None  # 1.23456万 is not a whole number of hits
+    count = int(value)
+    return count if count <= MAX_HITS else None
 
 
 class HitsPipeline:

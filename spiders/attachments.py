@@ -26,7 +26,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import wiring
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
 from crawler.fetch.failure_reasons import RobotsDisallowed, RobotsUnavailable
-from crawler.items import archived_attachment, skipped_attachment
+from crawler.items import archived_attachment, awaits_fetch, skipped_attachment
 from crawler.meta import capture_pointer
 from crawler.signals import attachment_skipped
 from spiders.attachment_memory import AttachmentMemory
@@ -99,10 +99,11 @@ class AttachmentTracker:
 
     def release(self, item: Any) -> Iterator[Any]:
         """The item itself when it has no attachments to wait for, else the request for the first one."""
-        if not self.config.enabled or not item.attachments:
+        todo = [a["url"] for a in item.attachments or () if awaits_fetch(a)] if self.config.enabled else []
+        if not todo:
             yield item
             return
-        yield from self._advance(_Waiting(item, [a["url"] for a in item.attachments]))
+        yield from self._advance(_Waiting(item, todo))
 
     def _advance(self, waiting: _Waiting) -> Iterator[Any]:
         while waiting.todo:
@@ -197,4 +198,4 @@ class AttachmentTracker:
         self._inc(f"attachments/skipped/{reason}")
         logger.info("Attachment not archived (%s: %s): %s", reason, detail, url)
         self.crawler.signals.send_catch_log(attachment_skipped, url=url, fields=fields)
-        return skipped_attachment(fields.get("content-type"), fields.get("declared-size"))
+        return skipped_attachment(fields.get("content-type"), fields.get("declared-size"), reason)

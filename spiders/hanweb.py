@@ -16,7 +16,7 @@ from scrapy.http import Response
 from crawler import wiring
 from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
 from crawler.fetch.counter_guard import is_counter_url
-from crawler.items import ReleaseItem
+from crawler.items import ReleaseItem, found_attachment
 from crawler.meta import capture_pointer
 from pipelines import EXTRACTOR_VERSION
 from spiders.attachments import AttachmentConfig, AttachmentTracker
@@ -26,7 +26,7 @@ from spiders.hanweb_lists import (
     column_id_of,
     parse_column_page,
     parse_dataproxy,
-    release_number,
+    release_key,
 )
 from spiders.release_page import parse_release_document
 from spiders.requisites import RequisiteFinder
@@ -213,21 +213,24 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
     pointer = capture_pointer(response) if response.request is not None else None
     item = ReleaseItem(
         extractor_version=EXTRACTOR_VERSION,
-        release_id=f"{portal}:{number}" if (number := release_number(response.url)) else None,
+        release_id=f"{portal}:{key}" if (key := release_key(response.url)) else None,
         portal=portal,
         url=response.url,
-        column={"id": column_id, "name": column_names.get(column_id) if column_id else None},
+        column_id=column_id,
+        column_name=column_names.get(column_id) if column_id else None,
         title=title,
         release_raw=raw["release_raw"],
         release_source=raw["release_source"],
+        pubdate_raw=raw["pubdate_raw"],
         hits_raw=raw["hits_raw"],
         hits_scripted=raw["hits_scripted"],
         source=raw["source"],
         index_no=raw["index_no"],
         doc_no=raw["doc_no"],
         body_html=raw["body_html"],
-        attachments=[dict(a, content_type=None, size=None, payload_digest=None, warc=None)
-                     for a in raw["attachments_found"]] or None,
+        # a page that did not parse was not looked at: null; else every link found, [] for none
+        attachments=None if root is None else [found_attachment(a["url"], a["name"], a.get("malformed", False))
+                                             for a in raw["attachments_found"]],
         attachments_found=raw["attachments_found"],
         language=raw["language"],
         charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},

@@ -92,6 +92,19 @@ def release_number(url: str) -> str | None:
     return None
 
 
+def release_key(url: str) -> str | None:
+    """What names a release within its portal (``release_id`` is ``{portal}:{key}``; docs/schema.md, "Identity").
+
+    Hanweb's ``/art/Y/M/D/art_{column}_{article}.html`` is ``{column}_{article}``: the same article id can stand
+    under two columns with different content, and a re-dated article keeps the pair (the date path is no part of
+    it). Any other URL shape is its `release_number`.
+    """
+    ids = article_ids(url)
+    if ids:
+        return f"{ids[0]}_{ids[1]}"
+    return release_number(url)
+
+
 def column_id_of(url: str) -> str | None:
     """The column id of a ``/col/colN/index.html`` URL, or None."""
     match = COLUMN_PATH.search(urlsplit(url).path)

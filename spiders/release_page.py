@@ -109,7 +109,8 @@ _LABEL_KEY = {re.sub(r"[ ]", "", lab): lab for lab in _ALL_LABELS}
 _VALUE_RE = re.compile(r"[ ]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
 _NEXT_CELL_RE = re.compile(r"[ \n]*\t[ \t\n]*(?:(?P<script>\x00)|(?P<val>[^\n\t\x00\x01\x02\x03]*))")
 _DATE_RE = re.compile(DATE_CORE + TIME)
-_CUT_RE = re.compile(r"[【\[|｜]|[ ]{2,}|" + _LABEL_RE.pattern)
+# a value ends at a bar, a wide gap, the next label, or a count's 次浏览 suffix (来源：本站 <span></span>次浏览)
+_CUT_RE = re.compile(r"[【\[|｜]|[ ]{2,}|(?<![\d:：.\-/])[\d,，]*[ ]*次浏览|" + _LABEL_RE.pattern)
 # a date directly before 来源 / 次浏览 / a count is part of a metadata line even without a date label
 _LINE_DATE_RE = re.compile("(?P<date>" + DATE_CORE + TIME + LINE_DATE_TAIL)
 _NO_DIGIT_BEFORE = r"(?<!\d)"
@@ -117,13 +118,20 @@ _NO_DIGIT_BEFORE = r"(?<!\d)"
 _LINE_DATE_BODY_RE = re.compile("(?P<date>" + DATE_CORE.removeprefix(_NO_DIGIT_BEFORE) + TIME + LINE_DATE_TAIL)
 _NO_DIGIT_BEFORE_RE = re.compile(_NO_DIGIT_BEFORE)
 
+#: Ranks of dates found without a label: a date line (date then 来源/次浏览…) and a bare date next to the body
+_BARE_RANK = 7
+#: How far (characters of text, whitespace not counted) a bare date may stand from the body
+_BARE_DATE_REACH = 300
+#: What may follow a bare date on its line: a bar (【字体…】, | 来源), a bracket
+_BARE_DATE_FOLLOWERS = frozenset("【[|｜(（")
+_NON_WS_RE = re.compile(r"\s+")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _WS_RE = re.compile(r"\s+")
 
 RAW_KEYS: tuple[str, ...] = (
-    "title", "release_raw", "release_source", "hits_raw", "hits_scripted", "source", "index_no", "doc_no",
-    "body_html", "attachments_found", "language",
+    "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
+    "doc_no", "body_html", "attachments_found", "language",
 )  # fmt: skip
 
 
@@ -418,6 +426,10 @@ class _Fields:
         if old is None or key < old[0]:
             self.found[field] = (key, value, scripted)
 
+    def rank(self, field: str) -> int:
+        """The rank of the value kept for ``field`` (`_BARE_RANK` and above: found without a label)."""
+        return self.found[field][0][1]
+
     def get(self, field: str) -> tuple[str, bool] | None:
         item = self.found.get(field)
         return (item[1], item[2]) if item else None
@@ -498,7 +510,45 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
         if _in_spans(m.start(), item_marks):
             continue
         after = 1 if 0 <= body_at < m.start() else 0
-        fields.offer("date", (tier * 2 + after, 7, m.start()), m.group("date").strip())
+        fields.offer("date", (tier * 2 + after, _BARE_RANK, m.start()), m.group("date").strip())
+    if "date" not in fields.found:
+        _scan_bare_dates(text, fields, tier, body_at, footer_marks, item_marks)
+
+
+def _scan_bare_dates(text: str, fields: _Fields, tier: int, body_at: int, footer_marks: list[int],
+                     item_marks: list[int]) -> None:
+    """An unlabelled date standing alone on its line next to the body (``<span class="time">2019-03-04 10:00</span>``).
+
+    Outside the body: the bare date nearest before the body marker, at most `_BARE_DATE_REACH` characters of text
+    away (the title and info line sit between a header date widget and the body). Inside the body container (an
+    info line the container wraps): only within its first `_BARE_DATE_REACH` characters. The date must start its
+    line and nothing but a bar, a label or the line's end may follow it (``2019年3月4日，区政府…`` is body text).
+    Dates in footers, related lists, the body's signature and metas are never taken.
+    """
+    if tier == 0:
+        if body_at < 0:
+            return
+        start, stop = max(0, body_at - 4 * _BARE_DATE_REACH), body_at
+    else:
+        start, stop = 0, min(len(text), _BARE_DATE_REACH)
+    best: tuple[int, str] | None = None
+    for m in _DATE_RE.finditer(text, start, stop):
+        pos = m.start()
+        line_start = text.rfind("\n", 0, pos) + 1
+        if text[line_start:pos].strip(" \t\x00"):
+            continue
+        line_end = text.find("\n", m.end())
+        rest = text[m.end() : line_end if line_end >= 0 else len(text)].lstrip(" \t\x00")
+        if rest and not (rest[0] in _BARE_DATE_FOLLOWERS or _LABEL_RE.match(rest)):
+            continue
+        if _in_spans(pos, item_marks) or _in_spans(pos, footer_marks):
+            continue
+        if tier == 0 and len(_NON_WS_RE.sub("", text[m.end() : body_at])) > _BARE_DATE_REACH:
+            continue
+        if best is None or tier == 0:  # outside: the last one before the body; inside: the first
+            best = (pos, m.group(0).strip())
+    if best is not None:
+        fields.offer("date", (tier * 2, _BARE_RANK + 1, best[0]), best[1])
 
 
 # ---- title ----
@@ -544,8 +594,8 @@ def _title(scan: _Scan, page: str) -> str | None:
 # ---- misc ----
 
 
-def _attachments(scan: _Scan, base: str) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
+def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     seen: set[str] = set()
     for a in scan.links:
         href = a.get("href", "").strip()
@@ -556,12 +606,15 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, str]]:
             continue
         if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
             continue
-        url = urljoin(base, href)
+        try:
+            url, malformed = urljoin(base, href), False
+        except ValueError:  # http://[bad/x.pdf: listed as found, never requested (skip_reason malformed_url)
+            url, malformed = href, True
         if url in seen:
             continue
         seen.add(url)
         name = collapse_ws(a.text_content()) or collapse_ws(a.get("title", "")) or path.rsplit("/", 1)[-1]
-        found.append({"url": url, "name": name})
+        found.append({"url": url, "name": name, "malformed": True} if malformed else {"url": url, "name": name})
     return found
 
 
@@ -625,19 +678,21 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
     if container is not None and container is not top and any(f not in fields.found for f in needed):
         _scan_labels(_linear_text(container), fields, tier=1)
 
+    for name in PUBDATE_METAS:
+        content = scan.metas.get(name, "").strip()
+        if content and _DATE_RE.search(content):
+            raw["pubdate_raw"] = content
+            break
     labelled = fields.get("date")
     if labelled:
-        raw["release_raw"], raw["release_source"] = labelled[0], "labelled_text"
+        bare = fields.rank("date") >= _BARE_RANK
+        raw["release_raw"], raw["release_source"] = labelled[0], "bare_text" if bare else "labelled_text"
+    elif raw["pubdate_raw"]:
+        raw["release_raw"], raw["release_source"] = raw["pubdate_raw"], "meta_pubdate"
     else:
-        for name in PUBDATE_METAS:
-            content = scan.metas.get(name, "").strip()
-            if content and _DATE_RE.search(content):
-                raw["release_raw"], raw["release_source"] = content, "meta_pubdate"
-                break
-        else:
-            url_date = _url_date(url)
-            if url_date:
-                raw["release_raw"], raw["release_source"] = url_date, "url_path"
+        url_date = _url_date(url)
+        if url_date:
+            raw["release_raw"], raw["release_source"] = url_date, "url_path"
 
     hits = fields.get("hits")
     if hits is not None:

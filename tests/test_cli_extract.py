@@ -24,7 +24,7 @@ def test_a_hanweb_page_validates_silently() -> None:
     proc = run_cli("extract", str(PAGES / "seed_en_binjiang.html"), "--url",
                    "http://www.example.gov.cn/art/2016/8/15/art_1229_1.html", "--compact")
     assert proc.returncode == 0 and proc.stderr == ""
-    assert json.loads(proc.stdout)["release_id"] == "demo:1"
+    assert json.loads(proc.stdout)["release_id"] == "demo:1229_1"
 
 
 def test_a_missing_page_is_a_clear_error() -> None:

@@ -35,7 +35,7 @@ def test_raw_keys_exactly() -> None:
     raw = parse_release_page(page("zh_upper_markers.html"), ART_URL)
     assert tuple(raw) == RAW_KEYS
     assert set(RAW_KEYS) == {
-        "title", "release_raw", "release_source", "hits_raw", "hits_scripted", "source", "index_no",
+        "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
         "doc_no", "body_html", "attachments_found", "language",
     }  # fmt: skip
 
@@ -66,7 +66,7 @@ def test_uppercase_unquoted_markers() -> None:
     assert item["title"] == "区政府召开第45次常务会议"
     # the visible line (with its time) wins over the PubDate meta (date only)
     assert (item["release_raw"], item["release_source"]) == ("2018-03-02 09:30", "labelled_text")
-    assert item["release_datetime"] == "2018-03-02T09:30+08:00"
+    assert item["release_datetime"] == "2018-03-02T09:30:00+08:00"
     assert item["hits_raw"] == "1,234"
     assert item["hits"] == 1234
     assert item["source"] == "区政府办公室"
@@ -105,8 +105,8 @@ def test_trs_editor_container_and_date_before_source() -> None:
     item = extract(page("zh_trs_editor.html"), url)
     assert item["title"] == "关于印发《2022年生态环境保护工作要点》的通知"
     assert (item["release_raw"], item["release_source"], item["release_date"]) == (
-        "2022-04-17", "labelled_text", "2022-04-17",
-    )  # fmt: skip
+        "2022-04-17", "bare_text", "2022-04-17",
+    )  # fmt: skip  # <span>2022-04-17</span><span>来源：…</span>: no label before the date
     assert item["source"] == "生态环境部"
     assert item["hits_raw"] is None and item["hits"] is None  # no hit label at all
     assert item["body_text"].startswith("各区县生态环境分局：\n\n现将《2022年")
@@ -146,14 +146,14 @@ def test_count_filled_by_artcount_script() -> None:
     item = extract(page("zh_count_script.html"))
     assert item["title"] == "上城区开展安全生产大检查"
     assert item["hits_scripted"] is True and item["hits"] is None
-    assert item["release_datetime"] == "2021-06-01T08:05+08:00"
+    assert item["release_datetime"] == "2021-06-01T08:05:00+08:00"
 
 
 def test_ucap_pubdate_meta_and_printed_zero() -> None:
     item = extract(page("zh_ucap.html"))
     assert item["title"] == "市政府召开全市春季农业生产电视电话会议"
     assert (item["release_raw"], item["release_source"]) == ("2022-04-17 14:46", "meta_pubdate")
-    assert item["release_datetime"] == "2022-04-17T14:46+08:00"
+    assert item["release_datetime"] == "2022-04-17T14:46:00+08:00"
     assert (item["hits_raw"], item["hits"]) == ("0", 0)  # a real zero printed in the HTML
     assert item["body_text"] == "4月17日下午，市政府召开全市春季农业生产电视电话会议。"
 
@@ -162,7 +162,7 @@ def test_class_fallback_container_and_chinese_datetime() -> None:
     item = extract(page("zh_plain_fallback.html"))
     assert item["title"] == "拱墅区举行2021年重点项目集中开工仪式"
     assert item["release_raw"] == "2021年9月15日 10:00"
-    assert item["release_datetime"] == "2021-09-15T10:00+08:00"
+    assert item["release_datetime"] == "2021-09-15T10:00:00+08:00"
     assert item["hits"] == 0
     assert item["body_text"].startswith("9月15日上午，拱墅区举行")
     # the footer's guide PDF is not an attachment of the release
@@ -245,7 +245,7 @@ def test_info_line_div_is_not_taken_as_the_body() -> None:
     assert item["body_text"] == "各乡镇：\n\n请落实值班制度。\n\n特此通知。\n\n某某县应急管理局"
     assert item["index_no"] == "11330300-2019-000123"
     assert item["doc_no"] == "某应急〔2019〕5号"
-    assert item["release_datetime"] == "2019-07-01T08:00+08:00"
+    assert item["release_datetime"] == "2019-07-01T08:00:00+08:00"
 
 
 def test_site_counter_in_footer_is_not_the_hit_count() -> None:

@@ -20,7 +20,7 @@ from scrapy.http import HtmlResponse
 from archives.attachment_index import AttachmentIndex
 from archives.jsonl import JsonlWriter
 from archives.warc_reader import Capture, iter_captures
-from crawler.items import exported_row
+from crawler.items import exported_row, skip_reason_of
 from pipelines.chain import build_pipelines, run_pipelines
 from spiders.decoding import decode_html
 from spiders.hanweb import build_release_item
@@ -85,6 +85,9 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
                                   fetched_at=capture.warc_date)
         item.warc = capture.pointer().row()
         attachments.fill(item.attachments)
+        for attachment in item.attachments or ():  # a skip record's code in the row's words
+            if attachment["skip_reason"] is not None:
+                attachment["skip_reason"] = skip_reason_of(attachment["skip_reason"])
         processed = run_pipelines(item, pipelines)
         if processed is None:
             report.dropped += 1

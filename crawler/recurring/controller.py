@@ -46,7 +46,7 @@ from crawler.recurring.locks import LockHeld, PortalLock
 from crawler.recurring.recover import recover_dir
 from crawler.recurring.spilled_dict import SpilledDict
 from crawler.recurring.state import CrawlState, StateError, StateTransaction, utcnow
-from spiders.hanweb_lists import article_ids
+from spiders.hanweb_lists import article_ids, release_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -260,8 +260,7 @@ class RecurringExtension:
     # -- what the middleware and the pipeline ask -----------------------------------------------------------
 
     def release_id_for(self, url: str) -> str | None:
-        ids = article_ids(url)
-        return f"{self.portal}:{ids[1]}" if ids else None
+        return f"{self.portal}:{release_key(url)}" if article_ids(url) else None
 
     def mark_seen(self, release_id: str, url: str) -> None:
         if release_id not in self.seen:

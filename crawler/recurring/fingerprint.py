@@ -1,7 +1,7 @@
 """Content fingerprint of an extracted release: what the release *says*, without volatile fields.
 
 Hits, the fetch (``fetched_at``, ``warc``), the column's display name, the cleaned HTML and the charset decision
-are left out. The fingerprint carries the extractor version (``hanweb-extract/1.0.0|sha256:…``), so two
+are left out. The fingerprint carries the extractor version (``hanweb-extract/2.0.0|sha256:…``), so two
 fingerprints from different extractor versions are never compared as content: an extractor upgrade is not a
 change of the release (`same_extractor`).
 """
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 #: The row fields the hash covers (attachments are added by url and name).
-FINGERPRINT_FIELDS = ("release_id", "title", "release_date", "release_datetime", "source", "index_no", "doc_no",
-                      "body_text", "language")
+FINGERPRINT_FIELDS = ("release_id", "title", "release_date", "release_datetime", "release_time_precision", "source",
+                      "index_no", "doc_no", "body_text", "language")
 
 
 def fingerprint(row: Mapping[str, Any]) -> str:

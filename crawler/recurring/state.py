@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import CrawlerError
+from spiders.hanweb_lists import article_ids, release_key
 
-SCHEMA_VERSION = 1
+#: 1: release ids ``portal:articleid``; 2: ``portal:columnid_articleid`` for Hanweb article URLs (schema 2.0 rows).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,6 +74,13 @@ CREATE TABLE IF NOT EXISTS journals (
 """
 
 
+def migrated_release_id(release_id: str, url: str) -> str:
+    """A state-schema-1 release id in schema 2.0's terms: ``portal:{column}_{article}`` for Hanweb article URLs."""
+    portal, _, _ = release_id.partition(":")
+    key = release_key(url) if article_ids(url) else None
+    return f"{portal}:{key}" if key else release_id
+
+
 class StateError(CrawlerError, RuntimeError):
     """The state database cannot be opened or read (corrupt, newer schema, not SQLite)."""
 
@@ -110,10 +119,31 @@ class CrawlState:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
             if version < SCHEMA_VERSION:
-                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._migrate(version)
             self.db.execute("SELECT count(*) FROM releases").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"crawl state {self.path} is unreadable: {exc}") from exc
+
+    def _migrate(self, version: int) -> None:
+        """Bring a state of an older schema version up to `SCHEMA_VERSION`, in one transaction.
+
+        Version 1 -> 2: each release's id is recomputed from the URL the state keeps (schema 2.0's identity rule,
+        `spiders.hanweb_lists.release_key`). Fingerprints stay: they carry the extractor version that made them,
+        so the first run of the new extractor re-baselines each release (a row, no ``release_changed`` event;
+        docs/recurring.md). A new database (no releases yet) just gets the version.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 1:
+                renames = [(new, old) for old, url in self.db.execute("SELECT release_id, url FROM releases")
+                           if (new := migrated_release_id(old, url)) != old]
+                # two v1 ids never map to one new id (v1 ids were unique by article id, the new ones add a column)
+                self.db.executemany("UPDATE releases SET release_id=? WHERE release_id=?", renames)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
