@@ -20,6 +20,7 @@ from typing import Any
 
 from simulator import prose
 from simulator.mutations import MutationFile, Mutations
+from simulator.page_variants import DateTruth, PageVariant, draw_page, draw_template
 from simulator.variation import Variation, variation_of
 
 PORTAL = "demo"
@@ -110,6 +111,20 @@ class Release:
     indent: str  # "ideographic" | "nbsp" | "none"
     image: bool
     maketime: dt.datetime
+    #: page-side variation (``--vary``; ``simulator/page_variants.py``); None renders the classic templates
+    page: PageVariant | None = None
+
+    @property
+    def dates(self) -> DateTruth:
+        """What a correct extractor reads as the release's date, datetime (RFC 3339, seconds), precision, source."""
+        if self.page is not None:
+            return self.page.date_truth(self.when, self.maketime)
+        date = self.when.strftime("%Y-%m-%d")
+        if self.date_form == "ymd_hms":
+            return DateTruth(date, self.when.strftime("%Y-%m-%dT%H:%M:%S+08:00"), "second", "labelled_text")
+        if self.date_form == "ymd_hm":
+            return DateTruth(date, self.when.strftime("%Y-%m-%dT%H:%M:00+08:00"), "minute", "labelled_text")
+        return DateTruth(date, None, None, "labelled_text")
 
     @property
     def release_date(self) -> str:
@@ -117,15 +132,23 @@ class Release:
 
     @property
     def release_datetime(self) -> str | None:
-        if self.date_form == "ymd_hms":
-            return self.when.strftime("%Y-%m-%dT%H:%M:%S+08:00")
-        if self.date_form == "ymd_hm":
-            return self.when.strftime("%Y-%m-%dT%H:%M+08:00")
-        return None
+        return self.dates.datetime
 
     @property
     def charset_used(self) -> str:
-        return "utf-8" if self.charset == "utf-8" else "gb18030"
+        charset = self.page.charset if self.page is not None else self.charset
+        return "utf-8" if charset.startswith("utf-8") else "gb18030"
+
+    @property
+    def true_hits(self) -> int | None:
+        """The count a reader may take from the page."""
+        return self.page.hits if self.page is not None else self.hits
+
+    @property
+    def true_source(self) -> str | None:
+        if self.page is not None and not self.page.show_source:
+            return None
+        return self.source
 
     @property
     def body_text(self) -> str:
@@ -211,6 +234,9 @@ class SimulatedPortal:
         if m.epoch and release.language == "zh" and release.hits is not None:
             hits = release.hits + m.epoch * (1 + release.index % 5)
             changes.update(hits=hits, hits_text=f"{hits:,}" if "," in release.hits_text else str(hits))
+            if release.page is not None and release.page.hits_value is not None:
+                changes["page"] = dataclasses.replace(release.page, hits_value=release.page.hits_value + hits
+                                                      - release.hits)
         if release.article_id in m.change:
             changes.update(paragraphs=(*release.paragraphs, m.change[release.article_id]),
                            maketime=release.maketime + dt.timedelta(days=1))
@@ -298,9 +324,9 @@ class SimulatedPortal:
         transport = "plain" if seed_page else rng.choices(TRANSPORTS, weights=(50, 25, 25))[0]
         end_marker = seed_page or rng.random() < 0.85
         marker_variant = "upper" if seed_page else rng.choice(MARKER_VARIANTS)
-        return self._mutated(Release(
+        return self._mutated(self._with_page(Release(
             index=index,
-            release_id=f"{PORTAL}:{aid}",
+            release_id=f"{PORTAL}:{column.cid}_{aid}",
             column=column,
             article_id=aid,
             path=path,
@@ -327,7 +353,19 @@ class SimulatedPortal:
             indent="none" if column.language == "en" else rng.choice(("ideographic", "nbsp")),
             image=column.language == "zh" and rng.random() < 0.2,
             maketime=when + dt.timedelta(days=rng.randint(3, 900), seconds=rng.randrange(86400)),
-        ))
+        ), seed_page))
+
+    def _with_page(self, release: Release, seed_page: bool) -> Release:
+        """The release with its page-side variant (``--vary``); the seed page and the classic portal keep theirs."""
+        if self.variation is None or seed_page:
+            return release
+        template = draw_template(self.variation.rng("page-template", release.column.cid), release.language)
+        page = draw_page(template, self.variation.rng("page", release.index), release.language, release.charset,
+                         release.hits)
+        if release.index_no:  # the 信息公开 table names the source (发布机构) whatever the info line shows
+            page = dataclasses.replace(page, show_source=True)
+        return dataclasses.replace(release, page=page, articletitle_meta=release.articletitle_meta
+                                   or page.title_markup == "meta-escaped")
 
     @staticmethod
     def _hits(rng: random.Random) -> tuple[int | None, str]:
@@ -378,10 +416,12 @@ class SimulatedPortal:
             "url": base + r.path,
             "column": {"id": str(r.column.cid), "name": r.column.name},
             "title": " ".join(r.title.split()),
-            "release_date": r.release_date,
-            "release_datetime": r.release_datetime,
-            "hits": r.hits,
-            "source": r.source,
+            "release_date": r.dates.date,
+            "release_datetime": r.dates.datetime,
+            "release_time_precision": r.dates.precision,
+            "release_source": r.dates.source,
+            "hits": r.true_hits,
+            "source": r.true_source,
             "index_no": r.index_no,
             "doc_no": r.doc_no,
             "body_text": r.body_text,

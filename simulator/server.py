@@ -22,7 +22,7 @@ from typing import Any
 
 from twisted.web import resource, server
 
-from simulator import templates
+from simulator import page_variants, templates
 from simulator.mutations import MutationError
 from simulator.portal import (
     ASSET_ATTACH_PREFIX,
@@ -92,7 +92,16 @@ def _int(params: dict[str, list[str]], name: str) -> int:
 
 def encode_release(release: Release, text: str) -> bytes:
     """The page bytes in the release's charset variant (GBK for both GBK variants)."""
+    if release.page is not None:
+        return text.encode(page_variants.codec(release.page.charset))
     return text.encode("utf-8" if release.charset == "utf-8" else "gbk")
+
+
+def release_content_type(release: Release) -> str:
+    """The Content-Type header of a release page."""
+    if release.page is not None:
+        return page_variants.CONTENT_TYPES[release.page.charset]
+    return CONTENT_TYPES[release.charset]
 
 
 def fake_attachment(filename: str) -> bytes:
@@ -321,7 +330,7 @@ class PortalResource(resource.Resource):
         self.requests["release"] += 1  # every answer to a release URL, 304s included (see release_not_modified)
         page = templates.release_page(self.portal, release, self._host(request), self.asset_host or None)
         body = encode_release(release, page)
-        request.setHeader(b"content-type", CONTENT_TYPES[release.charset].encode())
+        request.setHeader(b"content-type", release_content_type(release).encode())
         if release.transport == "gzip":
             request.setHeader(b"vary", b"Accept-Encoding")
             accept = (request.getHeader("accept-encoding") or "").lower()

@@ -13,6 +13,7 @@ import random
 import urllib.parse
 from collections.abc import Iterable
 
+from simulator import page_variants
 from simulator.portal import (
     COLUMNS,
     GROUP_SIZE,
@@ -742,16 +743,21 @@ def _pubdate(release: Release) -> str:
     return release.release_date
 
 
+def _xxgk_table(release: Release) -> str:
+    """The 信息公开 table (索引号, 发布机构, 文号) of releases that have an index number."""
+    if not release.index_no:
+        return ""
+    return (
+        '<table class="xxgk_table" width="100%" border="0" cellspacing="0" cellpadding="0">\r\n'
+        f'<tr><td class="xxgk_l">索引号：</td><td>{esc(release.index_no)}</td>'
+        f'<td class="xxgk_l">分类：</td><td>综合政务\\通知公告</td></tr>\r\n'
+        f'<tr><td class="xxgk_l">发布机构：</td><td>{esc(release.source or "")}</td>'
+        f'<td class="xxgk_l">文号：</td><td>{esc(release.doc_no or "")}</td></tr>\r\n</table>\r\n'
+    )
+
+
 def _info_zh(release: Release) -> str:
-    out = []
-    if release.index_no:
-        out.append(
-            '<table class="xxgk_table" width="100%" border="0" cellspacing="0" cellpadding="0">\r\n'
-            f'<tr><td class="xxgk_l">索引号：</td><td>{esc(release.index_no)}</td>'
-            f'<td class="xxgk_l">分类：</td><td>综合政务\\通知公告</td></tr>\r\n'
-            f'<tr><td class="xxgk_l">发布机构：</td><td>{esc(release.source or "")}</td>'
-            f'<td class="xxgk_l">文号：</td><td>{esc(release.doc_no or "")}</td></tr>\r\n</table>\r\n'
-        )
+    out = [_xxgk_table(release)] if release.index_no else []
     out.append(
         f'<div class="article_info"><span>发布日期：{release.date_text}</span>&nbsp;&nbsp;'
         f"<span>来源：{esc(release.source or '')}</span>&nbsp;&nbsp;"
@@ -791,6 +797,31 @@ def attachment_href(url: str, asset_host: str) -> str:
     return f"http://{asset_host}{url}" if is_asset_path(url) else url
 
 
+def _title_and_info(release: Release) -> str:
+    """The title block and the metadata line (and the 信息公开 table) under it."""
+    page = release.page
+    if page is not None:
+        info = page_variants.info_line(page, release.when, release.source, release.column.cid, release.article_id)
+        return page_variants.title_block(page, release.title, _xxgk_table(release) + info)
+    if release.language == "zh":
+        return f'<div class="article_title"><h1>{esc(release.title)}</h1></div>\r\n' + _info_zh(release)
+    return ('<table width="100%" border="0" cellspacing="0" cellpadding="0"><tr>'
+            f'<td class="title" align="center">{esc(release.title)}</td></tr></table>\r\n' + _info_en(release))
+
+
+def _variant_metas(release: Release, page: page_variants.PageVariant) -> list[str]:
+    """The article metas of a page-variant release: ArticleTitle, PubDate and contentSource as its template has them."""
+    metas = []
+    if release.articletitle_meta:
+        metas.append(f'<meta name="ArticleTitle" content="{page_variants.article_title_meta(page, release.title)}">')
+    pubdate = page_variants.pubdate_meta(page, release.when, release.maketime)
+    if pubdate is not None:
+        metas.append(f'<meta name="{"pubdate" if release.article_id % 3 == 0 else "PubDate"}" content="{pubdate}">')
+        if page.show_source and release.source:
+            metas.append(f'<meta name="contentSource" content="{esc(release.source)}">')
+    return metas
+
+
 def release_page(portal: SimulatedPortal, release: Release, host: str, asset_host: str | None = None) -> str:
     """A release page (English template after the seed page, or the Chinese template).
 
@@ -806,12 +837,16 @@ def release_page(portal: SimulatedPortal, release: Release, host: str, asset_hos
         else release.title
     )
     metas = [f'<meta name="ColumnName" content="{esc(release.column.name)}">']
-    if release.articletitle_meta:
-        metas.append(f'<meta name="ArticleTitle" content="{esc(release.title)}">')
-    if release.pubdate_meta:
-        metas.append(f'<meta name="PubDate" content="{_pubdate(release)}">')
-        if release.source:
-            metas.append(f'<meta name="contentSource" content="{esc(release.source)}">')
+    if release.page is not None:
+        page_title = page_variants.page_title(release.page, release.title, site, release.column.name)
+        metas += _variant_metas(release, release.page)
+    else:
+        if release.articletitle_meta:
+            metas.append(f'<meta name="ArticleTitle" content="{esc(release.title)}">')
+        if release.pubdate_meta:
+            metas.append(f'<meta name="PubDate" content="{_pubdate(release)}">')
+            if release.source:
+                metas.append(f'<meta name="contentSource" content="{esc(release.source)}">')
     begin, end = MARKERS[release.marker_variant]
     if zh:
         begin = "<!--<$[信息内容]>begin-->" + begin
@@ -826,7 +861,7 @@ def release_page(portal: SimulatedPortal, release: Release, host: str, asset_hos
     parts = [
         _head(
             page_title,
-            _charset_meta(release.charset),
+            _charset_meta(release.charset) if release.page is None else page_variants.charset_meta(release.page),
             release.maketime.strftime("%Y-%m-%d %H:%M:%S"),
             host,
             metas,
@@ -836,11 +871,7 @@ def release_page(portal: SimulatedPortal, release: Release, host: str, asset_hos
         _nav(release.language),
         _position(zh, column_href(release.column), release.column.name, "正文" if zh else "Text"),
         '<div class="article">\r\n',
-        f'<div class="article_title"><h1>{esc(release.title)}</h1></div>\r\n'
-        if zh
-        else '<table width="100%" border="0" cellspacing="0" cellpadding="0"><tr>'
-        f'<td class="title" align="center">{esc(release.title)}</td></tr></table>\r\n',
-        _info_zh(release) if zh else _info_en(release),
+        _title_and_info(release),
         f'<div id="zoom">\r\n{begin}\r\n',
         *body,
         HIDDEN_LINK,

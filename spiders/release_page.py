@@ -54,6 +54,7 @@ from spiders.vocabulary import (
     LINE_DATE_TAIL,
     NON_ARTICLE_RE,
     PUBDATE_METAS,
+    SITE_NAME_METAS,
     SOURCE_METAS,
     STOP_WORDS,
     SUFFIX_HITS_RE,
@@ -122,9 +123,14 @@ _NO_DIGIT_BEFORE_RE = re.compile(_NO_DIGIT_BEFORE)
 _BARE_RANK = 7
 #: How far (characters of text, whitespace not counted) a bare date may stand from the body
 _BARE_DATE_REACH = 300
+#: A metadata label this far into a title or further is a metadata line run on after it (`_cut_metadata`)
+_TITLE_MIN = 4
 #: What may follow a bare date on its line: a bar (【字体…】, | 来源), a bracket
 _BARE_DATE_FOLLOWERS = frozenset("【[|｜(（")
 _NON_WS_RE = re.compile(r"\s+")
+_SEGMENT_SPLIT_RE = re.compile(r"[ \t\x00]{2,}|[|｜]")
+#: what glued to a count's digits makes it something else than a count (1e6, 12.5.3, 12+)
+_NUMBER_GLUE = frozenset("0123456789.+-eE^")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _WS_RE = re.compile(r"\s+")
@@ -397,6 +403,24 @@ def _cut(value: str) -> str:
     return (value[: m.start()] if m else value).strip(" ：:;；,，")
 
 
+def _count_text(value: str) -> str:
+    """The count's text in the value after a hit label: the number and its unit, ``""`` when the count is empty.
+
+    An empty count element is often followed on its line by the date (``浏览次数：<span></span> 2019-03-04``): a
+    value that starts with a date has no count. A number glued to more number-like text (``1e6``, ``-3`` never
+    matches) is kept whole, so that normalisation refuses it rather than reading a part of it.
+    """
+    if _DATE_RE.match(value):
+        return ""
+    hm = HITS_VALUE_RE.match(value)
+    if hm is None:
+        return value
+    rest = value[hm.end() :].lstrip()
+    if rest and rest[0] in _NUMBER_GLUE and not _DATE_RE.match(rest):
+        return value
+    return hm.group(0).strip()
+
+
 def _value_after(text: str, pos: int) -> tuple[str, bool]:
     """The value following a label ending at ``pos``: (text, drawn_by_script)."""
     m = _VALUE_RE.match(text, pos)
@@ -498,8 +522,7 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
             if field == "date":
                 continue
         elif field == "hits":
-            hm = HITS_VALUE_RE.match(value)
-            value = hm.group(0).strip() if hm else value
+            value = _count_text(value)
         fields.offer(field, key, value, scripted)
     for m in SUFFIX_HITS_RE.finditer(text) if "次浏览" in text else ():
         if _in_spans(m.start(), footer_marks):
@@ -513,6 +536,16 @@ def _scan_labels(text: str, fields: _Fields, tier: int) -> None:
         fields.offer("date", (tier * 2 + after, _BARE_RANK, m.start()), m.group("date").strip())
     if "date" not in fields.found:
         _scan_bare_dates(text, fields, tier, body_at, footer_marks, item_marks)
+
+
+def _only_fields(before: str) -> bool:
+    """Nothing but labelled fields (``浏览次数：``, ``来源：本站``) or a count (``12次浏览``) before a bare date on its
+    line: the date is in the metadata line, not in a sentence or a list entry."""
+    for segment in _SEGMENT_SPLIT_RE.split(before):
+        segment = segment.strip(" \t\x00")
+        if segment and not (_LABEL_RE.match(segment) or SUFFIX_HITS_RE.fullmatch(segment)):
+            return False
+    return True
 
 
 def _scan_bare_dates(text: str, fields: _Fields, tier: int, body_at: int, footer_marks: list[int],
@@ -535,7 +568,7 @@ def _scan_bare_dates(text: str, fields: _Fields, tier: int, body_at: int, footer
     for m in _DATE_RE.finditer(text, start, stop):
         pos = m.start()
         line_start = text.rfind("\n", 0, pos) + 1
-        if text[line_start:pos].strip(" \t\x00"):
+        if not _only_fields(text[line_start:pos]):
             continue
         line_end = text.find("\n", m.end())
         rest = text[m.end() : line_end if line_end >= 0 else len(text)].lstrip(" \t\x00")
@@ -554,24 +587,92 @@ def _scan_bare_dates(text: str, fields: _Fields, tier: int, body_at: int, footer
 # ---- title ----
 
 
+_ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_MARKUP_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_BREAK_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_CJK_CLASS = r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef\u2010-\u205f]"  # CJK, CJK and general punctuation
+_CJK_GAP_RE = re.compile(rf"(?<={_CJK_CLASS})\n+(?={_CJK_CLASS})")
+
+
+def _title_text(text: str | None, element: bool = False) -> str:
+    """A title as text: markup a CMS left in it removed (``<div>``, ``<br>``), entities it escaped twice decoded,
+    a line break dropped between CJK characters and a space elsewhere, whitespace collapsed, and a metadata line
+    run on after it (``…的通知发布日期：2019-03-04 来源：…``) cut off."""
+    if not text:
+        return ""
+    for _ in range(2):  # "&amp;ldquo;" is "&ldquo;" once parsed: one more round decodes it
+        if "<" in text and _MARKUP_RE.search(text):
+            text = _MARKUP_RE.sub("", _BREAK_RE.sub("\n", text))
+        if "&" in text and _ENTITY_RE.search(text):
+            text = html_lib.unescape(text)
+    text = _CJK_GAP_RE.sub("", text)
+    return _cut_metadata(collapse_ws(text), element)
+
+
+def _cut_metadata(title: str, element: bool) -> str:
+    """``title`` up to a labelled metadata field (发布日期：, 来源：, 浏览次数：…) run on after it; for the text of a
+    title element (which may wrap the info line) also up to a date line, a ``次浏览`` count or a date ending it."""
+    cut = len(title)
+    for m in _guarded_matches(_LABEL_BODY_RE, _LABEL_GUARD_RE, title):
+        spec = LABELS.get(_LABEL_KEY.get(m.group("label").replace(" ", ""), ""))
+        if spec is not None and m.group("colon") and m.start() >= _TITLE_MIN:
+            cut = m.start()
+            break
+    if element:
+        line = _LINE_DATE_RE.search(title, _TITLE_MIN, cut)
+        if line is not None:
+            cut = line.start()
+        count = SUFFIX_HITS_RE.search(title, _TITLE_MIN, cut)
+        if count is not None:
+            cut = count.start()
+        for date in _DATE_RE.finditer(title, _TITLE_MIN, cut):
+            rest = title[date.end() : cut].strip()
+            if not rest or rest[0] in _BARE_DATE_FOLLOWERS:  # a date ending the title is its date line
+                cut = date.start()
+                break
+    return title[:cut].rstrip(" |｜-—_")
+
+
+def _element_text(el: Any) -> str:
+    """The text of a title element, a ``<br>`` read as a line break (see `_title_text`)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if child.tag == "br":
+                parts.append("\n")
+            elif isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and child.tag not in _OPAQUE_TAGS:
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return "".join(parts)
+
+
 def _title(scan: _Scan, page: str) -> str | None:
-    meta = collapse_ws(scan.metas.get("articletitle", ""))
+    meta = _title_text(scan.metas.get("articletitle", ""))
     if meta:
         return meta
     if "标题名称" in page:
         m = TITLE_MARKER_RE.search(page)
         if m:
-            marked = collapse_ws(html_lib.unescape(_TAG_RE.sub("", m.group(1))))
+            marked = _title_text(m.group(1))
             if marked:
                 return marked
-    head = collapse_ws(scan.title or "")
+    head = _title_text(scan.title or "")
+    site = {collapse_ws(scan.metas.get(name, "")) for name in SITE_NAME_METAS} - {""}
+    if head in site:
+        head = ""  # a <title> that names the site only says nothing about the article
     parts = [p for p in TITLE_SPLIT_RE.split(head) if p] if head else []
     cands: list[tuple[int, str]] = []
     for rank, el in sorted(scan.title_els, key=lambda x: x[0]):
         if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) or "logo" in _tokens(anc)
                for anc in el.iterancestors()):
             continue
-        text = collapse_ws(el.text_content())
+        text = _title_text(_element_text(el), element=True)
         if 2 <= len(text) <= 300:
             cands.append((rank, text))
     if head:
@@ -579,7 +680,7 @@ def _title(scan: _Scan, page: str) -> str | None:
         if inside:
             return max(inside, key=len)
     for rank, text in cands:
-        if rank < 3 and len(text) >= 4:
+        if (rank < 3 or not head) and len(text) >= 4:
             return text
     if len(parts) >= 3:
         # Hanweb writes "site column title"; TRS writes "title_column_site": the title is the longer end

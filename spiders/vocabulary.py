@@ -89,11 +89,16 @@ DATE_CORE = (
 )
 TIME = (
     r"(?:[ ]*T?[ ]*\d{1,2}[ ]*"
-    r"(?:[:：][ ]*\d{2}(?:[ ]*[:：][ ]*\d{2})?|[时点][ ]*\d{1,2}[ ]*分(?:[ ]*\d{1,2}[ ]*秒)?))?"
+    r"(?:[:：][ ]*\d{2}(?:[ ]*[:：][ ]*\d{2}(?:\.\d{1,6})?)?|[时点][ ]*\d{1,2}[ ]*分(?:[ ]*\d{1,2}[ ]*秒)?)"
+    r"(?:[ ]?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})(?![\dA-Za-z]))?)?"  # an explicit offset belongs to the date
 )
 LINE_DATE_TAIL = r")[ \x00]*(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作者|浏览|点击|阅读)"
-HITS_VALUE_RE = re.compile(r"\d[\d,，]*(?:\.\d+)?[ ]*[万千亿kKwW]?[ ]*次?")
-SUFFIX_HITS_RE = re.compile(r"(?<![\d:：/.\-])(?:(?P<num>\d[\d,，]*)|(?P<script>\x00))?[ ]*次浏览")
+# a count: digits, or thousands groups after a comma, space or apostrophe (12,345 / 12 345), a decimal before a
+# multiplier (1.2万), a unit word; full-width digits are digits (\d) and normalised by the hits pipeline
+HITS_VALUE_RE = re.compile(r"(?:\d{1,3}(?:[ ,，'’]\d{3})+(?!\d)|\d+)(?:\.\d+)?[ ]?[万千亿kKwW]?[ ]?次?")
+SUFFIX_HITS_RE = re.compile(
+    r"(?<![\d:：/.\-])(?:(?P<num>\d{1,3}(?:[ ,，]\d{3})+(?!\d)|\d+)|(?P<script>\x00))?[ ]*次浏览"
+)
 COUNTER_SCRIPT_RE = re.compile(r"articlehits|artcount|gethits|visitcount/hits", re.IGNORECASE)
 EMPTY_VALUES = frozenset(("", "无", "-", "--", "—", "/", "暂无", "null", "None"))
 
@@ -103,6 +108,7 @@ PUBDATE_METAS = (
     "article:published_time", "dc.date.issued", "dcterms.issued", "firstpublishedtime",
 )  # fmt: skip
 SOURCE_METAS = ("contentsource", "source")
+SITE_NAME_METAS = ("sitename", "og:site_name")
 ART_PATH_RE = re.compile(r"/art/(\d{4})/(\d{1,2})/(\d{1,2})/")
 TRS_PATH_RE = re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+")
 
