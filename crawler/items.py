@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itemadapter import ItemAdapter
 
 SCHEMA_VERSION = 2
+
+_WARC_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 #: Why an attachment of a row has no archived record (``skip_reason``; null when it was archived). The WARC's skip
 #: record (``archives.skip_records``) keeps its own, finer code; `skip_reason_of` maps it.
@@ -63,6 +67,26 @@ EXPORT_FIELDS: tuple[str, ...] = tuple(
     for name, f in ReleaseItem.__dataclass_fields__.items()
     if f.metadata.get("export", True)
 )
+
+
+def fetched_at_of(warc_date: str | None) -> str | None:
+    """A row's ``fetched_at``: the response record's WARC-Date (UTC) in one form, ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    WARC-Dates carry a fraction when the writer had one (ours: microseconds) and none otherwise; a column of mixed
+    forms is one pandas refuses without options, so the row keeps whole seconds (the record keeps the fraction).
+    """
+    if not warc_date:
+        return None
+    m = _WARC_DATE_RE.match(warc_date.strip())
+    if m is None:
+        return None
+    moment = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}").replace(tzinfo=UTC)
+    offset = m.group(3)
+    if offset and offset != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def skip_reason_of(record_code: str | None) -> str:

@@ -16,7 +16,7 @@ from scrapy.http import Response
 from crawler import wiring
 from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
 from crawler.fetch.counter_guard import is_counter_url
-from crawler.items import ReleaseItem, found_attachment
+from crawler.items import ReleaseItem, fetched_at_of, found_attachment
 from crawler.meta import capture_pointer
 from pipelines import EXTRACTOR_VERSION
 from spiders.attachments import AttachmentConfig, AttachmentTracker
@@ -234,7 +234,7 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
         attachments_found=raw["attachments_found"],
         language=raw["language"],
         charset={"header": decoded.header_charset, "meta": decoded.meta_charset, "used": decoded.used},
-        fetched_at=fetched_at or (pointer.date if pointer is not None else None),
+        fetched_at=fetched_at_of(fetched_at or (pointer.date if pointer is not None else None)),
         warc=pointer.row() if pointer is not None else None,
     )
     return item, root

@@ -635,6 +635,8 @@ def _cut_metadata(title: str, element: bool) -> str:
 
 def _element_text(el: Any) -> str:
     """The text of a title element, a ``<br>`` read as a line break (see `_title_text`)."""
+    if el.find(".//br") is None:
+        return str(el.text_content())
     parts: list[str] = []
 
     def walk(node: Any) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.validate import load_release_schema
+from pipelines.validate import release_validator
 from tests.support.common import BIN, CrawlResult
 from tests.support.truth import COMPARED_FIELDS, completeness, field_mismatches
 
@@ -40,6 +40,7 @@ def test_the_seed_release(e2e_crawl: CrawlResult) -> None:
     [seed] = [row for row in e2e_crawl.rows if row["title"] == SEED_TITLE]
     assert seed["release_date"] == "2016-08-15"
     assert seed["release_datetime"] == "2016-08-15T11:16:50+08:00"
+    assert seed["release_time_precision"] == "second"
     assert seed["hits"] is None
     assert seed["body_text"].startswith("On 21 Jul., CPPCC Chairman Meeting")
     assert seed["body_text"].endswith("retaining talents and cultivating culture.")
@@ -62,9 +63,7 @@ def test_warcs_pass_warcio_check_and_index_with_nothing_on_stderr(e2e_crawl: Cra
 
 
 def test_rows_validate_and_point_at_the_response_record_of_their_page(e2e_crawl: CrawlResult) -> None:
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(load_release_schema())
+    validator = release_validator()  # formats (date, date-time) asserted
     warc_dir = e2e_crawl.out_dir / "warc"
     for row in e2e_crawl.rows:
         errors = list(validator.iter_errors(row))

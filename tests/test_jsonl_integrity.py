@@ -100,7 +100,7 @@ def test_58_two_runs_differ_only_in_fetch_fields(runs: Runs) -> None:
     for crawl in runs.crawls:
         rows = read_jsonl_strict(crawl.out_dir / "releases.jsonl")
         for row in rows:
-            assert row["schema_version"] == 1
+            assert row["schema_version"] == 2
             assert [k for k in keys if k in row] == list(row)  # key order is the item's field order
         tables.append({row["url"]: {k: v for k, v in row.items() if k not in fetch_fields} for row in rows})
     assert tables[0] == tables[1]

@@ -20,7 +20,7 @@ from crawler.recurring.recover import recover_dir
 from simulator.portal import AID_BASE
 from simulator.process import SimulatorProcess
 from tests.support.common import BIN, REPO, run_cli
-from tests.support.recurring_support import FAST, crawl, read_lines, write_registry
+from tests.support.recurring_support import FAST, crawl, read_lines, release_id, write_registry
 
 RELEASES = 40
 
@@ -152,7 +152,7 @@ def test_kill_9_then_resume_gives_a_complete_archive(tmp_path: Path, point: str)
     # complete, no duplicates, the resumed run did not fetch again what was archived
     rows = read_lines(out / "releases.jsonl")
     ids = [r["release_id"] for r in rows]
-    assert sorted(ids) == sorted(f"demo:{AID_BASE + i}" for i in range(RELEASES))
+    assert sorted(ids) == sorted(release_id(AID_BASE + i) for i in range(RELEASES))
     assert resumed.full_release_fetches == RELEASES - rows_before
     # valid WARCs, nothing left open, every row's record where it says
     files = sorted((out / "warc").glob("*.warc.gz"))

@@ -18,7 +18,7 @@ from crawler.recurring.events import validate_event
 from crawler.recurring.state import CrawlState
 from simulator.portal import AID_BASE, SimulatedPortal
 from simulator.process import SimulatorProcess
-from tests.support.recurring_support import Run, crawl, read_lines, write_registry
+from tests.support.recurring_support import Run, crawl, read_lines, release_id, write_registry
 
 RELEASES = 60
 SEED = 11
@@ -65,7 +65,7 @@ def test_run_1_archives_every_release(series: Series) -> None:
     run = series.runs[0]
     assert run.proc.returncode == 0, run.proc.stdout + run.proc.stderr
     rows = read_lines(series.out / "releases.jsonl")[:RELEASES]
-    assert {r["release_id"] for r in rows} == {f"demo:{AID_BASE + i}" for i in range(RELEASES)}
+    assert {r["release_id"] for r in rows} == {release_id(AID_BASE + i) for i in range(RELEASES)}
     assert run.full_release_fetches == RELEASES
 
 
@@ -101,29 +101,29 @@ def test_run_3_records_exactly_what_the_portal_did(series: Series) -> None:
     changed, deleted = int(next(iter(series.mutation["change"]))), series.mutation["delete"][0]
     rows = read_lines(series.out / "releases.jsonl")
     new_rows = rows[RELEASES:]
-    added = {f"demo:{AID_BASE + i}" for i in range(RELEASES, RELEASES + series.mutation["add"])}
-    assert sorted(r["release_id"] for r in new_rows) == sorted([*added, f"demo:{changed}"])
+    added = {release_id(AID_BASE + i) for i in range(RELEASES, RELEASES + series.mutation["add"])}
+    assert sorted(r["release_id"] for r in new_rows) == sorted([*added, release_id(changed)])
     events = read_lines(series.out / "events.jsonl")
     for event in events:
         validate_event(event)
     kinds: dict[str, set[str]] = {}
     for event in events:
         kinds.setdefault(event["event"], set()).add(event["release_id"])
-    expected_hits = {f"demo:{AID_BASE + i}" for i in range(RELEASES)
+    expected_hits = {release_id(AID_BASE + i) for i in range(RELEASES)
                      if series.before.release(i).hits != series.after.release(i).hits
                      and AID_BASE + i not in (changed, deleted)}
     assert expected_hits and kinds["hits_changed"] == expected_hits
-    assert kinds["release_changed"] == {f"demo:{changed}"}
-    assert kinds["release_removed"] == {f"demo:{deleted}"}
+    assert kinds["release_changed"] == {release_id(changed)}
+    assert kinds["release_removed"] == {release_id(deleted)}
     assert len(events) == len(expected_hits) + 2
     hits_event = next(e for e in events if e["event"] == "hits_changed")
-    index = int(hits_event["release_id"].split(":")[1]) - AID_BASE
+    index = int(hits_event["release_id"].split("_")[-1]) - AID_BASE
     assert hits_event["old"]["hits"] == series.before.release(index).hits
     assert hits_event["new"]["hits"] == series.after.release(index).hits
 
 
 def test_state_and_export_agree_with_the_portal(series: Series) -> None:
-    deleted = f"demo:{series.mutation['delete'][0]}"
+    deleted = release_id(series.mutation["delete"][0])
     state = CrawlState(series.out / "state.sqlite")
     try:
         rows = {r["release_id"]: r for r in state.releases("demo")}

@@ -89,7 +89,7 @@ def valid_record() -> dict[str, Any]:
         ],
         "language": "en",
         "charset": {"header": "utf-8", "meta": "utf-8", "used": "utf-8"},
-        "fetched_at": "2026-01-01T00:00:00.123Z",
+        "fetched_at": "2026-01-01T00:00:00Z",
         "warc": dict(WARC),
     }
 
@@ -102,7 +102,7 @@ def v1_record() -> dict[str, Any]:
     record = {key: record[key] if key != "column" else column for key in V1_FIELD_ORDER if key in record or
               key == "column"}
     record.update(schema_version=1, extractor_version="hanweb-extract/1.0.1", release_id="binjiang:45304",
-                  release_datetime="2016-08-15T11:16+08:00")
+                  release_datetime="2016-08-15T11:16+08:00", fetched_at="2026-01-01T00:00:00.123Z")
     record["attachments"] = [{key: value for key, value in a.items() if key != "skip_reason"}
                              for a in record["attachments"]]
     return record
@@ -175,6 +175,7 @@ def test_v1_rows_of_older_crawls_still_validate_against_v1() -> None:
         (("charset", "used"), "gbk", "/charset/used"),
         (("fetched_at",), "2026-01-01T08:00:00+08:00", "/fetched_at"),
         (("fetched_at",), "2026-13-01T08:00:00Z", "/fetched_at"),
+        (("fetched_at",), "2026-01-01T08:00:00.123Z", "/fetched_at"),
         (("column_id",), 6001, "/column_id"),
         (("column_id",), "", "/column_id"),
         (("warc", "offset"), -1, "/warc/offset"),

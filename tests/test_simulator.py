@@ -34,6 +34,8 @@ TRUTH_KEYS = {
     "title",
     "release_date",
     "release_datetime",
+    "release_time_precision",
+    "release_source",
     "hits",
     "source",
     "index_no",
@@ -337,10 +339,12 @@ def test_truth_date_forms_and_hits(portal: SimulatedPortal) -> None:
         seen.add(r.date_form)
         if r.date_form == "ymd_hms":
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", t["release_datetime"])
+            assert t["release_time_precision"] == "second"
         elif r.date_form == "ymd_hm":
-            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+08:00", t["release_datetime"])
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00\+08:00", t["release_datetime"])  # schema 2
+            assert t["release_time_precision"] == "minute"
         else:
-            assert t["release_datetime"] is None
+            assert t["release_datetime"] is None and t["release_time_precision"] is None
         assert t["release_date"] == "{}-{:02d}-{:02d}".format(*map(int, r.path.split("/")[2:5]))
         if r.hits_text:
             assert int(r.hits_text.replace(",", "")) == t["hits"]
@@ -510,7 +514,7 @@ def test_large_portal_is_on_demand(tmp_path: Path) -> None:
     started = time.perf_counter()
     last = big.release(99_999)
     assert time.perf_counter() - started < 0.5
-    assert last.release_id == f"demo:{last.article_id}" and last.when.year == 2024
+    assert last.release_id == f"demo:{last.column.cid}_{last.article_id}" and last.when.year == 2024
     assert big.find(last.path) == last
     rows = big.iter_truth("http://127.0.0.1:1")
     assert inspect.isgenerator(rows)

@@ -101,3 +101,46 @@ def test_export_state_writes_jsonl_and_csv(tmp_path: Path) -> None:
     assert rows[0]["release_id"] == "p:7" and rows[0]["first_seen"] == "2026-01-02T03:04:05.000000Z"
     missing = run_cli("export-state", "--state", str(tmp_path / "none.sqlite"), timeout=60)
     assert missing.returncode == 2 and "no crawl state" in missing.stderr
+
+
+def _v1_state(path: Path, rows: list[tuple[str, str]]) -> None:
+    """A state as schema version 1 wrote it: release ids ``portal:articleid``."""
+    state = CrawlState(path)
+    with state.transaction() as tx:
+        for rid, url in rows:
+            tx.capture(rid, rid.split(":")[0], url, "2026-01-02T03:04:05.000000Z", fingerprint="hanweb-extract/1.0.1|x",
+                       hits=5, release_date="2024-01-02", pointer={**POINTER, "url": url})
+    state.db.execute("PRAGMA user_version=1")
+    state.close()
+
+
+def test_v1_state_is_migrated_to_schema_2_ids_on_first_open(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _v1_state(path, [("p:7", "http://a.gov.cn/art/2024/1/2/art_101_7.html"),
+                     ("p:9", "http://a.gov.cn/xxgk/202401/t20240102_9.shtml")])
+    state = CrawlState(path)
+    assert state.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert [(r["release_id"], r["hits"], r["fingerprint"]) for r in state.releases()] == [
+        ("p:101_7", 5, "hanweb-extract/1.0.1|x"), ("p:9", 5, "hanweb-extract/1.0.1|x")]
+    state.close()
+    again = CrawlState(path)  # a second open finds version 2 and changes nothing
+    assert [r["release_id"] for r in again.releases()] == ["p:101_7", "p:9"]
+    again.close()
+
+
+def test_a_failed_migration_leaves_the_v1_state_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.recurring import state as state_module
+
+    path = tmp_path / "s.sqlite"
+    _v1_state(path, [("p:7", "http://a.gov.cn/art/2024/1/2/art_101_7.html")])
+
+    def boom(release_id: str, url: str) -> str:
+        raise sqlite3.DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(state_module, "migrated_release_id", boom)
+    with pytest.raises(StateError):
+        CrawlState(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("SELECT release_id FROM releases").fetchall() == [("p:7",)]
+    db.close()

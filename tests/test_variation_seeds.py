@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.validate import row_problem
 from simulator.process import SimulatorProcess
 from tests.support.common import CrawlResult, load_truth, read_jsonl, run_cli
 from tests.support.truth import completeness, field_mismatches
@@ -54,4 +55,6 @@ def test_variation_seed(vary: int, tmp_path: Path) -> None:
     assert found, f"seed {vary}: {found.describe()}"
     mismatches, examples = field_mismatches(result.rows, result.truth)
     assert not mismatches, f"seed {vary}: {dict(mismatches)}; first of each: {examples}"
+    invalid = [(row["url"], row_problem(row)) for row in result.rows if row_problem(row)]
+    assert not invalid, f"seed {vary}: {len(invalid)} rows invalid against the v2 schema, e.g. {invalid[:2]}"
     assert result.sim_stats["counter_hits"] == 0, f"seed {vary}: hit counters were requested"

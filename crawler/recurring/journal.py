@@ -2,7 +2,8 @@
 
 The releases JSONL and the events JSONL are the journal, the state is the checkpoint (see
 ``crawler.recurring.controller``): every checkpoint applies the journal from the offset the state recorded, in the
-same transaction that moves that offset.
+same transaction that moves that offset. Rows and events written before the state's schema 2 carry release ids of
+schema 1 (``portal:articleid``): they are applied under today's id (`crawler.recurring.state.migrated_release_id`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.recurring.fingerprint import fingerprint
-from crawler.recurring.state import CrawlState, StateTransaction, iso, parse_iso, utcnow
+from crawler.recurring.state import CrawlState, StateTransaction, iso, migrated_release_id, parse_iso, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +62,18 @@ def _apply_row(captures: dict[str, dict[str, Any]], tx: StateTransaction, row: d
     rid, pointer = row.get("release_id"), row.get("warc")
     if not rid or not isinstance(pointer, dict):
         return
+    rid = migrated_release_id(str(rid), str(row.get("url") or ""))  # a schema-1 row of the journal: today's id
     info = captures.pop(str(pointer.get("record_id")), {})
     full = {**pointer, "url": row.get("url"), "date": info.get("date")}
+    # the record's own WARC-Date when this run captured it (the row's fetched_at keeps whole seconds only)
     tx.capture(rid, str(row.get("portal") or rid.split(":")[0]), str(row.get("url")),
-               _stamp(row.get("fetched_at")),
+               _stamp(info.get("date") or row.get("fetched_at")),
                fingerprint=fingerprint(row), hits=row.get("hits"), release_date=row.get("release_date"),
                pointer=full, validators=info)
 
 
 def _apply_event(tx: StateTransaction, event: dict[str, Any]) -> None:
-    rid = event["release_id"]
+    rid = migrated_release_id(str(event["release_id"]), str(event.get("url") or ""))
     if event["event"] == "hits_changed":
         tx.hits(rid, event["new"].get("hits"))
     elif event["event"] == "release_removed":

@@ -48,3 +48,10 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def release_id(article_id: int, portal: str = "demo") -> str:
+    """The ``release_id`` (schema 2: ``portal:column_article``) of a classic simulated release by article id."""
+    from simulator.portal import AID_BASE, COLUMNS
+
+    return f"{portal}:{COLUMNS[(article_id - AID_BASE) % len(COLUMNS)].cid}_{article_id}"

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Row fields compared with the truth field of the same name.
-COMPARED_FIELDS = ("release_id", "title", "release_date", "release_datetime", "hits", "source", "index_no",
-                   "doc_no", "body_text", "language")
+#: Row fields compared with the truth field of the same name (schema 2.0 rows).
+COMPARED_FIELDS = ("release_id", "title", "release_date", "release_datetime", "release_time_precision",
+                   "release_source", "hits", "source", "index_no", "doc_no", "body_text", "language")
+#: Every field the truth states: the compared row fields plus the column, the charset used and the attachments.
+ALL_FIELDS = (*COMPARED_FIELDS, "column", "charset_used", "attachments")
 
 
 @dataclass
@@ -42,14 +44,16 @@ def completeness(rows: Iterable[Mapping[str, Any]], truth: Mapping[str, Any]) ->
 def row_value(row: Mapping[str, Any], name: str) -> Any:
     """A row's value of a compared field (one place to follow schema changes of the rows)."""
     if name == "column":
-        return row["column"]
+        return {"id": row["column_id"], "name": row["column_name"]}
     if name == "charset_used":
         return row["charset"]["used"]
+    if name == "attachments":  # the files the page links, in page order (what was fetched is checked elsewhere)
+        return [{"url": a["url"], "name": a["name"]} for a in row["attachments"] or ()]
     return row[name]
 
 
 def field_mismatches(rows: Iterable[Mapping[str, Any]], truth: Mapping[str, Mapping[str, Any]],
-                     names: Iterable[str] = (*COMPARED_FIELDS, "column", "charset_used"),
+                     names: Iterable[str] = ALL_FIELDS,
                      ) -> tuple[collections.Counter[str], dict[str, tuple[str, Any, Any]]]:
     """Count, per field, the rows whose value differs from the truth; keep the first example of each."""
     mismatches: collections.Counter[str] = collections.Counter()
