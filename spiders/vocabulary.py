@@ -97,7 +97,8 @@ LINE_DATE_TAIL = r")[ \x00]*(?:\d*[ ]*次浏览|(?:信息|文章)?来[ ]*源|作
 # multiplier (1.2万), a unit word; full-width digits are digits (\d) and normalised by the hits pipeline
 HITS_VALUE_RE = re.compile(r"(?:\d{1,3}(?:[ ,，'’]\d{3})+(?!\d)|\d+)(?:\.\d+)?[ ]?[万千亿kKwW]?[ ]?次?")
 SUFFIX_HITS_RE = re.compile(
-    r"(?<![\d:：/.\-])(?:(?P<num>\d{1,3}(?:[ ,，]\d{3})+(?!\d)|\d+)|(?P<script>\x00))?[ ]*次浏览"
+    r"(?<![\d:：/.\-])(?:(?P<num>(?:\d{1,3}(?:[ ,，]\d{3})+(?!\d)|\d+)(?:\.\d+)?[万千亿wWkK]?)|(?P<script>\x00))?"
+    r"[ ]*次浏览"
 )
 COUNTER_SCRIPT_RE = re.compile(r"articlehits|artcount|gethits|visitcount/hits", re.IGNORECASE)
 EMPTY_VALUES = frozenset(("", "无", "-", "--", "—", "/", "暂无", "null", "None"))

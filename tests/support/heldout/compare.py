@@ -59,7 +59,7 @@ def row_fields(row: dict[str, Any]) -> dict[str, Any]:
     column_id = row["column_id"] if "column_id" in row else column.get("id")
     stamp, precision = canonical_datetime(row.get("release_datetime"))
     if "release_time_precision" in row:  # schema 2.0: the precision is a field, the text always has seconds
-        precision = row["release_time_precision"] if stamp else None
+        stamp, precision = row.get("release_datetime"), row["release_time_precision"]  # compared as written
     attachments, unarchived = _attachments(row)
     return {
         "url": row.get("url"),
@@ -80,7 +80,8 @@ def row_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def truth_fields(truth: dict[str, Any]) -> dict[str, Any]:
-    """A truth row in the same terms as :func:`row_fields`."""
+    """A truth row in the same terms as :func:`row_fields`: its v1-style datetime (``…T11:16+08:00`` for minutes)
+    written as schema 2.0 writes it (always seconds, ``…T11:16:00+08:00``; the precision is its own field)."""
     stamp, _ = canonical_datetime(truth["release_datetime"])
     return {**truth, "release_datetime": stamp,
             "attachments": [(a["url"], a["name"]) for a in truth["attachments"]]}
