@@ -217,7 +217,8 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
         portal=portal,
         url=response.url,
         column_id=column_id,
-        column_name=column_names.get(column_id) if column_id else None,
+        # the page's own ColumnName meta (national standard), else the name its column page gave
+        column_name=raw["column_name"] or (column_names.get(column_id) if column_id else None),
         title=title,
         release_raw=raw["release_raw"],
         release_source=raw["release_source"],

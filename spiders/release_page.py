@@ -137,7 +137,7 @@ _WS_RE = re.compile(r"\s+")
 
 RAW_KEYS: tuple[str, ...] = (
     "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
-    "doc_no", "body_html", "attachments_found", "language",
+    "doc_no", "column_name", "body_html", "attachments_found", "language",
 )  # fmt: skip
 
 
@@ -816,6 +816,7 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
         found = fields.get(field)
         raw[field] = _clean_value(found[0] if found else None)
 
+    raw["column_name"] = collapse_ws(scan.metas.get("columnname", "")) or None
     raw["title"] = _title(scan, html)
     raw["attachments_found"] = _attachments(scan, base)
     sample = (raw["title"] or "") + " " + (container.text_content()[:3000] if container is not None else "")

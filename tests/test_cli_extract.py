@@ -57,9 +57,9 @@ SCHEMA2_FIXTURES = {
                              "labelled_text", 12000, "1.2万", None),
 }
 #: ../shared/corpus beside the repository (CI lays shared/ beside the clone; a worktree finds it further up)
-CORPUS = next((folder / "shared" / "corpus" / "hanweb_home_coscoshipping_2018.html"
-               for folder in Path(__file__).resolve().parents[1:]
-               if (folder / "shared" / "corpus").is_dir()), Path("../shared/corpus/hanweb_home_coscoshipping_2018.html"))
+CORPUS_DIR = next((folder / "shared" / "corpus" for folder in Path(__file__).resolve().parents[1:]
+                   if (folder / "shared" / "corpus").is_dir()), Path("../shared/corpus"))
+CORPUS = CORPUS_DIR / "hanweb_home_coscoshipping_2018.html"
 
 
 def test_crawler_extract_gives_the_documented_values_of_the_schema_2_fixtures() -> None:

@@ -36,7 +36,7 @@ def test_raw_keys_exactly() -> None:
     assert tuple(raw) == RAW_KEYS
     assert set(RAW_KEYS) == {
         "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
-        "doc_no", "body_html", "attachments_found", "language",
+        "doc_no", "column_name", "body_html", "attachments_found", "language",
     }  # fmt: skip
 
 
