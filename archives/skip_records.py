@@ -44,9 +44,10 @@ def skip_fields(fields: Mapping[str, str]) -> dict[str, Any] | None:
     if not fields.get(SKIPPED):
         return None
     declared = fields.get("declared-size", "")
+    size = int(declared) if declared.isascii() and declared.isdigit() else None
     return {
         "content_type": fields.get("content-type") or None,
-        "size": int(declared) if declared.isdigit() else None,
+        "size": size if size is not None and size < 2**63 else None,  # a hostile Content-Length: unknown
         "payload_digest": None,
         "warc": None,
         "skip_reason": fields[SKIPPED],

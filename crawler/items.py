@@ -10,6 +10,8 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 SCHEMA_VERSION = 2
+#: The largest integer a row holds (sizes, counts): SQLite INTEGER, Arrow int64 and pandas Int64 take it.
+MAX_INT64 = 2**63 - 1
 
 _WARC_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -126,9 +128,10 @@ def archived_attachment(content_type: str | None, size: int, pointer: Any) -> di
 def skipped_attachment(content_type: Any, declared_size: Any, record_code: str | None = None) -> dict[str, Any]:
     """The fetch fields of an attachment that was not archived (its skip record, coded *record_code*, says why)."""
     declared = str(declared_size) if declared_size is not None else ""
+    size = int(declared) if declared.isascii() and declared.isdigit() else None
     return {"content_type": str(content_type) if content_type else None,
-            "size": int(declared) if declared.isdigit() else None, "payload_digest": None, "warc": None,
-            "skip_reason": skip_reason_of(record_code)}
+            "size": size if size is not None and size <= MAX_INT64 else None,  # a hostile Content-Length: unknown
+            "payload_digest": None, "warc": None, "skip_reason": skip_reason_of(record_code)}
 
 
 def _plain(value: Any) -> Any:

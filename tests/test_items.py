@@ -81,3 +81,5 @@ def test_attachment_fields_say_archived_or_why_not() -> None:
         "content_type": "application/pdf", "size": 1500000, "payload_digest": None, "warc": None,
         "skip_reason": "too_large"}
     assert archived_attachment("application/pdf", 10, None)["skip_reason"] == "failed"
+    assert skipped_attachment(None, "9" * 30, "size-limit")["size"] is None  # a hostile Content-Length
+    assert skipped_attachment(None, "１２", "size-limit")["size"] is None
