@@ -17,6 +17,34 @@ WARC = "warc"
 RECURRING_ORIGINAL = "recurring_original"
 #: Marks an archive-only request (attachment or page requisite); the value says which kind.
 ASSET = "asset"
+#: Marks a request for a release page (True); the accounting (``crawler.report``) follows each one to its outcome.
+RELEASE = "release"
+#: The URL of the page that led to a request (the list, column or home page that listed a release).
+VIA = "via"
+#: The column a listed release belongs to (the list's column).
+COLUMN_ID = "column_id"
+#: Set on the recurring re-requests of releases that vanished from their lists (the value says why).
+RECURRING_CHECK = "recurring_check"
+
+
+def is_release(meta: Mapping[str, Any]) -> bool:
+    """True for a release request (``meta["release"]``) or a recurring re-request of a known release."""
+    return bool(meta.get(RELEASE) or meta.get(RECURRING_CHECK))
+
+
+def ledger_key(request: Any) -> str:
+    """The URL a release request was first made for (before redirects): the key of its accounting."""
+    redirects = request.meta.get("redirect_urls")
+    return str(redirects[0]) if redirects else str(request.url)
+
+
+def via_of(request: Any) -> str | None:
+    """The page that led to *request*: ``meta["via"]``, else its Referer header."""
+    via = request.meta.get(VIA)
+    if via:
+        return str(via)
+    referer = request.headers.get(b"Referer") if getattr(request, "headers", None) is not None else None
+    return referer.decode("latin-1") if referer else None
 
 
 def pointer_in(meta: Mapping[str, Any], url: str) -> Any:

@@ -10,7 +10,10 @@ or the extension is switched off; never attributes patched onto the crawler.
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self, TypeVar
+from weakref import WeakKeyDictionary
 
 from crawler import settings as project_settings
 
@@ -50,12 +53,58 @@ def getlist(settings: BaseSettings, name: str) -> list[Any]:
     return settings.getlist(name, default(name))
 
 
+_RUN_IDS: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A fresh run id: the UTC start time and 6 random hex digits (``20250106T093000Z-3fa9c1``); sorts by time."""
+    return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_id(crawler: Crawler) -> str:
+    """The id of this crawler's run: the ``RUN_ID`` setting (the ``crawler`` command sets it), else one made once."""
+    given = str(get(crawler.settings, "RUN_ID") or "")
+    if given:
+        return given
+    if crawler not in _RUN_IDS:
+        _RUN_IDS[crawler] = new_run_id()
+    return _RUN_IDS[crawler]
+
+
+def portal_id(crawler: Crawler) -> str:
+    """The portal this crawl archives: the spider's ``portal``, else the ``PORTAL_ID`` setting."""
+    spider = getattr(crawler, "spider", None)
+    return str(getattr(spider, "portal", None) or get(crawler.settings, "PORTAL_ID") or "")
+
+
 def extension(crawler: Crawler, cls: type[T]) -> T | None:
     """The crawler's running extension of class *cls*, or None."""
     try:
         return crawler.get_extension(cls)
     except RuntimeError:  # the extension manager is not built yet (or never will be: a bare crawler)
         return None
+
+
+def output_failed(crawler: Crawler, name: str, error: BaseException | str, close_reason: str) -> None:
+    """An output file could not be written (a full disk, an I/O error): say so in the stats and stop the crawl.
+
+    ``output/write_failed/<name>`` holds the error (the verdict reads it: the run is ``failed``); the spider is closed
+    with *close_reason* (once; later calls only record).
+    """
+    import logging
+
+    text = f"{error.__class__.__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    logging.getLogger(__name__).error("Could not write %s, stopping the crawl (%s): %s", name, close_reason, text)
+    if crawler.stats is not None:
+        crawler.stats.set_value(f"output/write_failed/{name}", text[:300])
+    engine = getattr(crawler, "engine", None)
+    if engine is None or engine.spider is None:
+        return
+    from scrapy.utils.defer import deferred_from_coro
+
+    call = deferred_from_coro(engine.close_spider_async(reason=close_reason))
+    call.addErrback(lambda failure: logging.getLogger(__name__).error("Closing the spider failed: %s",
+                                                                      failure.getErrorMessage()))
 
 
 class CrawlerComponent:

@@ -33,6 +33,8 @@ class FetchFailure(CrawlerError):
     reason: ClassVar[str] = "error"
     #: The type name a failure row's ``detail`` shows for this exception (None: the class's own name).
     shown_as: ClassVar[str | None] = None
+    #: A deliberate skip by policy (robots.txt, an off-site link), not a failure: counted, never a failure row.
+    skip: ClassVar[bool] = False
 
 
 class Refused(FetchFailure, IgnoreRequest):
@@ -49,9 +51,10 @@ class HitCounterRefused(Refused):
 
 
 class RobotsDisallowed(Refused):
-    """robots.txt disallows the URL."""
+    """robots.txt disallows the URL (a skip by policy: counted, no failure row)."""
 
     reason = "robots"
+    skip = True
 
 
 class RobotsUnavailable(Refused):
@@ -61,15 +64,17 @@ class RobotsUnavailable(Refused):
 
 
 class OffsiteRefused(Refused):
-    """The host is not the portal's."""
+    """A link to a host that is not the portal's (a skip by scope: counted per host, no failure row)."""
 
     reason = "offsite"
+    skip = True
 
 
 class OffsiteRedirectRefused(OffsiteRefused):
-    """A redirect leads off the portal's hosts."""
+    """A redirect leads off the portal's hosts: what the URL answered is not archived (a failure row)."""
 
     reason = "offsite_redirect"
+    skip = False
 
 
 class IpRefused(Refused):
@@ -98,6 +103,51 @@ class RedirectScheme(FetchFailure):
 
 class ContentDecoding(FetchFailure):
     reason = "content_decoding"
+
+
+# -- a release URL that answered, but with no release (crawler.fetch.release_checks) ---------------------------
+
+
+class Soft404(FetchFailure):
+    """The CMS's not-found page served with 200, or a redirect (HTTP or meta refresh) to the home page or a column."""
+
+    reason = "soft_404"
+
+
+class NoContent(FetchFailure):
+    """204 No Content for a release page."""
+
+    reason = "no_content"
+
+
+class UnsolicitedNotModified(FetchFailure):
+    """304 Not Modified to a request that asked no condition (no If-None-Match / If-Modified-Since)."""
+
+    reason = "unsolicited_304"
+
+
+class Unaccounted(FetchFailure):
+    """A release URL the crawl learnt of that reached no outcome by the end of the run (crawler.report.ledger)."""
+
+    reason = "unaccounted"
+
+
+class NotFetched(FetchFailure):
+    """A release URL learnt by a run that stopped early (Ctrl-C, a full disk) before it was fetched."""
+
+    reason = "not_fetched"
+
+
+class ParseError(FetchFailure):
+    """The release page was fetched, but the spider failed on it (an exception in its callback)."""
+
+    reason = "parse_error"
+
+
+class NotExported(FetchFailure):
+    """A release page was fetched but its row was dropped (did not validate, no WARC record) or never written."""
+
+    reason = "not_exported"
 
 
 # -- reasons Scrapy's and Twisted's exceptions map to -------------------------------------------------------------
@@ -140,6 +190,17 @@ def _reasons(cls: type[FetchFailure]) -> list[str]:
 
 #: Every failure reason (and ``http_<status>`` for final 4xx/5xx responses).
 REASONS: tuple[str, ...] = tuple(_reasons(FetchFailure))
+
+
+def _skips(cls: type[FetchFailure]) -> set[str]:
+    found = {cls.reason} if cls.skip else set()
+    for sub in cls.__subclasses__():
+        found |= _skips(sub)
+    return found
+
+
+#: The reasons that are skips by policy, not failures: counted (``skips/<reason>`` for releases), never a row.
+SKIP_REASONS: frozenset[str] = frozenset(_skips(FetchFailure))
 
 
 def shown_name(exc: BaseException) -> str:
