@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler import wiring
+from crawler import meta, wiring
 from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
 from crawler.fetch.counter_guard import is_counter_url
 from crawler.items import ReleaseItem, fetched_at_of, found_attachment
@@ -24,6 +24,7 @@ from spiders.decoding import decode_html
 from spiders.hanweb_lists import (
     article_ids,
     column_id_of,
+    looks_like_hanweb,
     parse_column_page,
     parse_dataproxy,
     release_key,
@@ -57,6 +58,8 @@ class HanwebSpider(scrapy.Spider):
         self.column_names: dict[str, str] = {}
         #: Hashes of (column, record URLs) of the list pages seen, to notice a server that ignores paging.
         self._list_page_keys: set[int] = set()
+        #: Columns whose list endpoint reported its own <totalrecord> (that one wins over the column page's).
+        self._endpoint_totals: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HanwebSpider:
@@ -84,9 +87,14 @@ class HanwebSpider(scrapy.Spider):
         if not hasattr(response, "text"):
             return
         listing = parse_column_page(response.text, response.url)
+        stats = self.crawler.stats
+        stats.inc_value("home/pages")  # what the verdict says of a start page that is no portal
+        stats.set_value("home/url", response.url)
+        stats.max_value("home/hanweb", int(looks_like_hanweb(response.text)))
+        stats.max_value("home/column_links", len(listing.column_links))
         for url in listing.column_links:
             yield self._column_request(url)
-        yield from self._release_requests(listing.records, listing.column_id, None, _encoding(response))
+        yield from self._release_requests(listing.records, listing.column_id, None, _encoding(response), response.url)
 
     def parse_column(self, response: Response) -> Iterator[scrapy.Request]:
         """Releases embedded in the column page, its sub-columns, and the dataproxy pages still to fetch."""
@@ -98,7 +106,8 @@ class HanwebSpider(scrapy.Spider):
         if column_id and column_name:
             self.column_names.setdefault(column_id, column_name)
         self.crawler.stats.inc_value("lists/column_pages")
-        yield from self._release_requests(listing.records, column_id, column_name, _encoding(response))
+        self._declared_total(column_id, listing.total_records, endpoint=False)
+        yield from self._release_requests(listing.records, column_id, column_name, _encoding(response), response.url)
         for url in listing.column_links:
             yield self._column_request(url)
         meta = {"column_id": column_id, "column_name": column_name, "list_page": response.url,
@@ -118,7 +127,8 @@ class HanwebSpider(scrapy.Spider):
         """Releases listed by one dataproxy answer; links resolve against the column page, not the endpoint."""
         self.crawler.stats.inc_value("lists/dataproxy_pages")
         base = response.meta.get("list_page", response.url)
-        records, _total = parse_dataproxy(response.body, base)
+        records, total = parse_dataproxy(response.body, base)
+        self._declared_total(response.meta.get("column_id"), total, endpoint=True)
         if not records:
             self.crawler.stats.inc_value("lists/empty_dataproxy_pages")
         elif self._repeats_a_list_page(response.meta.get("column_id"), records):
@@ -127,7 +137,17 @@ class HanwebSpider(scrapy.Spider):
                                 response.url)
         yield from self._release_requests(records, response.meta.get("column_id"),
                                           response.meta.get("column_name"),
-                                          response.meta.get("list_encoding", "utf-8"))
+                                          response.meta.get("list_encoding", "utf-8"), response.url)
+
+    def _declared_total(self, column_id: str | None, total: int | None, *, endpoint: bool) -> None:
+        """``lists/declared_total/<column>``: the endpoint's latest <totalrecord>, else the column page's."""
+        if not column_id or total is None:
+            return
+        if endpoint:
+            self._endpoint_totals.add(column_id)
+        elif column_id in self._endpoint_totals:
+            return
+        self.crawler.stats.set_value(f"lists/declared_total/{column_id}", total)
 
     def _repeats_a_list_page(self, column_id: str | None, records: list[Any]) -> bool:
         """True when a column's list page names exactly the records of an earlier one (a server ignoring paging)."""
@@ -142,10 +162,10 @@ class HanwebSpider(scrapy.Spider):
                               meta={"column_id": column_id_of(url)})
 
     def _release_requests(self, records: list[Any], column_id: str | None, column_name: str | None,
-                          encoding: str = "utf-8") -> Iterator[scrapy.Request]:
+                          encoding: str = "utf-8", via: str | None = None) -> Iterator[scrapy.Request]:
         for record in records:
             if not is_counter_url(record.url):
-                yield release_request(record, column_id, column_name, encoding, self.parse_release)
+                yield release_request(record, column_id, column_name, encoding, self.parse_release, via)
 
     # -- release side ------------------------------------------------------------------------------------
 
@@ -173,14 +193,15 @@ class HanwebSpider(scrapy.Spider):
 
 
 def release_request(record: Any, column_id: str | None, column_name: str | None, encoding: str,
-                    callback: Any = None) -> scrapy.Request:
+                    callback: Any = None, via: str | None = None) -> scrapy.Request:
     """The request for a listed release; a non-ASCII query is percent-encoded in the list page's encoding, as a
-    browser does (a GBK page's ``?lm=通知`` becomes ``?lm=%CD%A8%D6%AA``)."""
+    browser does (a GBK page's ``?lm=通知`` becomes ``?lm=%CD%A8%D6%AA``). It is marked as a release request
+    (``meta["release"]``) with the page that listed it (``meta["via"]``): the accounting follows it from there."""
     ids = article_ids(record.url)
     return scrapy.Request(
         record.url, callback=callback, priority=RELEASE_PRIORITY, encoding=encoding,
-        meta={"column_id": column_id or (ids[0] if ids else None), "column_name": column_name,
-              "list_title": record.title},
+        meta={meta.COLUMN_ID: column_id or (ids[0] if ids else None), "column_name": column_name,
+              "list_title": record.title, meta.RELEASE: True, meta.VIA: via},
     )
 
 

@@ -105,6 +105,19 @@ def release_key(url: str) -> str | None:
     return release_number(url)
 
 
+_GENERATOR = re.compile(r"""<meta\b[^>]*name=["']?generator["']?[^>]*>""", re.IGNORECASE)
+_HANWEB_MARKS = re.compile(r"大汉|hanweb|/module/(?:web/)?jpage/|dataproxy\.jsp|/col/col\d+/|/art/\d{4}/\d{1,2}/",
+                           re.IGNORECASE)
+
+
+def looks_like_hanweb(html: str) -> bool:
+    """True when a page carries a Hanweb generator meta or the CMS's marks (jpage, /col/colN/, /art/Y/M/D/ links)."""
+    generator = _GENERATOR.search(html)
+    if generator and re.search(r"大汉|hanweb|jcms", generator.group(0), re.IGNORECASE):
+        return True
+    return bool(_HANWEB_MARKS.search(html))
+
+
 def column_id_of(url: str) -> str | None:
     """The column id of a ``/col/colN/index.html`` URL, or None."""
     match = COLUMN_PATH.search(urlsplit(url).path)

@@ -29,10 +29,17 @@ class UrlListSpider(scrapy.Spider):
         for entry in self.urls:
             if isinstance(entry, dict):  # {"url", "method", "body", "headers"}: a form POST, say
                 yield scrapy.Request(entry["url"], method=entry.get("method", "GET"), body=entry.get("body", ""),
-                                     headers=entry.get("headers"), callback=self.parse, dont_filter=True)
+                                     headers=entry.get("headers"), callback=self.parse, dont_filter=True,
+                                     meta=_release_meta(entry["url"]))
             else:
-                yield scrapy.Request(entry, callback=self.parse, dont_filter=True)
+                yield scrapy.Request(entry, callback=self.parse, dont_filter=True, meta=_release_meta(entry))
 
     def parse(self, response: Response) -> Iterator[ReleaseItem]:
+        """A release item from a 2xx page at a release-like URL (the real pipelines make its row)."""
         if article_ids(response.url) is not None:
             yield build_release_item(response, self.portal, {})
+
+
+def _release_meta(url: str) -> dict[str, Any]:
+    """Release-like URLs are release requests (``meta["release"]``): the accounting follows them as the spider's."""
+    return {"release": True, "via": None} if article_ids(url) is not None else {}
