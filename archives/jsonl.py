@@ -93,6 +93,11 @@ class JsonlWriter:
             os.fsync(self._fd)
         return end
 
+    @property
+    def size(self) -> int:
+        """The file's size in bytes: where the next line starts."""
+        return self._size
+
     def write_rows(self, rows: Iterable[Any]) -> int:
         """Encode, append and fsync *rows*; return how many were written."""
         if self._fd is None:

@@ -97,22 +97,39 @@ DOWNLOADER_MIDDLEWARES = {
     # Queue workers: wait for the request's slot in the per-host rate shared by all workers (Redis); last before
     # the download, so only requests really sent take a slot (docs/scaleout.md; off unless the worker turns it on).
     "crawler.scaleout.ratelimit.SharedRateLimitMiddleware": 950,
+    # A release URL that answers without a release (a redirect to mailto: or to the home page or a column, 204, an
+    # unsolicited 304, a meta refresh to javascript:, the CMS's not-found page served with 200) is a failure row
+    # (or a removal of a known release), never a release row: redirects before RedirectMiddleware (600), the rest
+    # after decompression (590) and before MetaRefreshMiddleware (580).
+    "crawler.fetch.release_checks.ReleaseRedirectCheckMiddleware": 610,
+    "crawler.fetch.release_checks.ReleaseAnswerCheckMiddleware": 585,
 }
 SPIDER_MIDDLEWARES = {
+    # The accounting of every release URL (crawler.report.ledger): enters each release request the spider yields,
+    # next to the spider, before any filter below can drop it.
+    "crawler.report.ledger.LedgerSpiderMiddleware": 960,
     # Recurring crawls: counts listed releases; drops requests for releases too old to re-check or already
     # archived by the interrupted run being resumed (docs/recurring.md).
     "crawler.recurring.skip.ReleaseSkipMiddleware": 950,
 }
 EXTENSIONS = {
     "crawler.fetch.offline_psl.BundledPublicSuffixList": 0,
+    # Follows every release URL to its outcome; at close writes a failure row for each that reached none (before
+    # the failure log closes).
+    "crawler.report.ledger.ReleaseLedger": 40,
     # Owns failures.jsonl (FAILURES_OUTPUT_PATH), where failure rows are written.
     "crawler.fetch.failure_log.FailureLog": 50,
     "archives.components.capture.WarcCaptureExtension": 100,
+    # The verdict (complete / incomplete / failed ...) and report.json + report.html, once the WARC is closed and
+    # before the recurring run record is written.
+    "crawler.report.extension.RunReportExtension": 120,
     # Recurring crawls: portal lock, crawl state, run record, removal checks, events (after capture: it closes
     # the WARC first and its sync() is used for checkpoints).
     "crawler.recurring.controller.RecurringExtension": 150,
     "crawler.progress.ProgressExtension": 900,
 }
+#: The end-of-crawl stats dump in crawl.log is JSON (crawler report OUT reads it back).
+STATS_CLASS = "crawler.report.stats_dump.JsonStatsCollector"
 ITEM_PIPELINES = {
     "pipelines.boilerplate.BoilerplatePipeline": 100,
     "pipelines.dates.ReleaseDatePipeline": 200,
@@ -136,6 +153,9 @@ ARCHIVER_PIN_DNS = True
 # -- Portal ---------------------------------------------------------------------------------------------------
 #: The portal id that prefixes every release_id ("demo:12345").
 PORTAL_ID = "demo"
+#: The id of this run (warcinfo, failure rows, report.json, the run record); empty: made when the crawl starts
+#: (``20250106T093000Z-3fa9c1``). The ``crawler`` command sets it.
+RUN_ID = ""
 #: Other host names that serve this portal's files (Zhejiang portals keep attachments on a provincial object store,
 #: e.g. "zjjcmspublic.oss-cn-hangzhou-zwynet-d01-a.internet.cloud.zj.gov.cn"). Exact names, no port; a list or a
 #: comma-separated string. Only attachments and page requisites may be fetched from them (one hop, nothing is
@@ -253,6 +273,11 @@ SCALEOUT_FENCING_TOKEN = -1
 #: Set by the worker for its crawls: wait for each request's slot in the per-host rate shared in Redis (the URL
 #: comes from the environment variable ARCHIVER_REDIS_URL), so all workers together keep the portal's delay.
 SCALEOUT_RATE_LIMIT_ENABLED = False
+# -- Report (docs/report.md) -----------------------------------------------------------------------------------
+#: Write report.json and report.html (the verdict, the accounting, the plots) at the end of every run.
+REPORT_ENABLED = True
+#: Where they go; empty means beside JSONL_OUTPUT_PATH.
+REPORT_DIR = ""
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).

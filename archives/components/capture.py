@@ -203,6 +203,7 @@ class WarcCaptureExtension:
             "robots": "classic" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": settings.get("USER_AGENT") or "",
             "isPartOf": settings.get("BOT_NAME") or "",
+            "run-id": wiring.run_id(self.crawler),
             "description": RECONSTRUCTION_NOTE,
             "crawl-settings": json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str),
         }
@@ -258,6 +259,7 @@ class WarcCaptureExtension:
             return
         request.meta[meta.WARC] = replace(pointer, revisit=profile)
         stats.inc_value("warc/records", 2)
+        stats.inc_value("warc/bytes", pointer.length or 0)
         stats.inc_value("warc/responses" if profile is None else "warc/revisits")
         if exchange.truncated:
             stats.inc_value(f"warc/truncated/{exchange.truncated}")
@@ -295,6 +297,9 @@ class WarcCaptureExtension:
                 self.crawler.stats.set_value("warc/close_failed", 1)
             else:
                 self.crawler.stats.set_value("warc/files", len(closed))
+                self.crawler.stats.set_value("warc/file_bytes", sum(
+                    (writer.directory / name).stat().st_size for name in closed
+                    if (writer.directory / name).is_file()))
                 logger.info("WARC files closed: %s", ", ".join(closed) or "(none)")
 
     def _write_crawl_log(self, writer: RotatingWarcWriter, handler: _CrawlLogHandler, reason: str) -> None:
@@ -339,6 +344,7 @@ class WarcCaptureExtension:
         """Log, flag, count and close the spider with reason ``warc_write_failed`` (once)."""
         logger.error("WARC capture failed, closing the spider (%s): %s", CLOSE_REASON, message)
         self.crawler.stats.set_value("warc/write_failed", 1)
+        self.crawler.stats.set_value("output/write_failed/warc", message[:300])
         if self.failed:
             return
         self.failed = True

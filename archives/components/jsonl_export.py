@@ -22,6 +22,10 @@ from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
 from crawler import wiring
 from crawler.items import exported_row
+from crawler.signals import rows_written
+
+#: The close reason of a crawl whose release rows could not be written (a full disk): the run is failed.
+CLOSE_REASON = "jsonl_write_failed"
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,12 +74,14 @@ class JsonlExportPipeline:
         self._last_flush = clock()
         self.pending: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         self.writer: JsonlWriter | None = None
+        self.failed = False
+        self.crawler: Crawler | None = None  # set by from_crawler: signals, and stopping the crawl on a write error
         self._loop: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        return cls(
+        pipeline = cls(
             wiring.get(settings, "JSONL_OUTPUT_PATH"),
             fsync_interval=wiring.getfloat(settings, "JSONL_FSYNC_INTERVAL"),
             archive=lambda: get_capture(crawler),
@@ -83,6 +89,8 @@ class JsonlExportPipeline:
             warc_field=wiring.get(settings, "JSONL_WARC_FIELD"),
             require_warc=wiring.getbool(settings, "JSONL_REQUIRE_WARC"),
         )
+        pipeline.crawler = crawler
+        return pipeline
 
     @property
     def archive(self) -> DurabilitySource | None:
@@ -99,6 +107,8 @@ class JsonlExportPipeline:
     def open_spider(self) -> None:
         """Open the JSONL file and start the 1 s flush timer (when a reactor is running)."""
         self.writer = JsonlWriter(self.path)
+        if self.stats is not None:  # this run's rows are the bytes from here to the end offset (report.json)
+            self.stats.set_value("releases/offset_start", self.writer.size)
         if "twisted.internet.reactor" not in sys.modules:  # never install a reactor as a side effect
             return
         from twisted.internet import reactor
@@ -136,6 +146,8 @@ class JsonlExportPipeline:
                 self.pending.clear()
         finally:
             if self.writer is not None:
+                if self.stats is not None:
+                    self.stats.set_value("releases/offset_end", self.writer.size)
                 self.writer.close()
                 self.writer = None
 
@@ -167,9 +179,23 @@ class JsonlExportPipeline:
             else:
                 waiting.append((row, pointer))
         before = Counter(self.writer.counts)
-        written = self.writer.write_rows(ready)
         self.pending = waiting
+        if self.failed:
+            self._inc("releases/not_written", len(ready))
+            return 0
+        try:
+            written = self.writer.write_rows(ready)
+        except OSError as exc:  # a full disk: the rows stay in the WARC (crawler replay), the run is failed
+            self.failed = True
+            self._inc("releases/not_written", len(ready))
+            if self.crawler is not None:
+                wiring.output_failed(self.crawler, "releases.jsonl", exc, CLOSE_REASON)
+            else:
+                logger.error("Could not write %d JSONL rows: %s", len(ready), exc)
+            return 0
         self._inc("releases/written", written)
         for key, value in (self.writer.counts - before).items():
             self._inc(f"releases/{key}", value)
+        if self.crawler is not None and ready:
+            self.crawler.signals.send_catch_log(rows_written, urls=[str(row.get("url")) for row in ready])
         return written
