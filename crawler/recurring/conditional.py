@@ -17,6 +17,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from archives.pointer import WarcPointer
 from crawler import meta
+from crawler.fetch.failure_log import record_skip
 from crawler.recurring.config import CHECK_META_KEY, RecurringComponent
 from crawler.recurring.controller import get_recurring
 
@@ -77,6 +78,7 @@ class ConditionalRequestMiddleware(RecurringComponent):
         if response.status == 304 and pointer is not None and pointer.revisit:
             ext.queue_recapture(rid, pointer, revisit=True)
             self.crawler.stats.inc_value("recurring/not_modified")
+            record_skip(self.crawler, request, "not_modified")
             raise IgnoreRequest(f"{rid} not modified")
         if request.meta.get(CHECK_META_KEY) and response.status in (404, 410):
             ext.record_removed(rid, response.url, response.status, pointer)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import NotConfigured
 
-from crawler import wiring
+from crawler import meta, wiring
 from crawler.wiring import CrawlerComponent
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 #: Meta key of the re-requests made for releases that vanished from their lists.
-CHECK_META_KEY = "recurring_check"
+CHECK_META_KEY = meta.RECURRING_CHECK
 COVERAGE_FIELDS = ("title", "release_date", "body_text", "source")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+import sqlite3
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -36,7 +37,7 @@ from archives.components.capture import get_capture
 from archives.jsonl import JsonlWriter
 from archives.pointer import WarcPointer
 from archives.warc_writer import OPEN_SUFFIX
-from crawler import wiring
+from crawler import meta, wiring
 from crawler.recurring.config import CHECK_META_KEY, COVERAGE_FIELDS, RecurringConfig, require_enabled
 from crawler.recurring.events import make_event
 from crawler.recurring.fencing import Fenced, install_fence, is_fence_abort
@@ -46,6 +47,7 @@ from crawler.recurring.locks import LockHeld, PortalLock
 from crawler.recurring.recover import recover_dir
 from crawler.recurring.spilled_dict import SpilledDict
 from crawler.recurring.state import CrawlState, StateError, StateTransaction, utcnow
+from crawler.signals import release_gone
 from spiders.hanweb_lists import article_ids, release_key
 
 if TYPE_CHECKING:
@@ -96,6 +98,7 @@ class RecurringExtension:
         self._warc_files: dict[str, bool] = {}
         self._events: JsonlWriter | None = None
         self._loop: LoopingCall | None = None
+        self._prepared: tuple[int, dict[str, Any]] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -104,6 +107,7 @@ class RecurringExtension:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.release_gone, signal=release_gone)
         return ext
 
     @property
@@ -148,13 +152,15 @@ class RecurringExtension:
             logger.info("Portal %r was crawled by another run since this one was scheduled; not crawling again",
                         self.portal)
             raise CloseSpider("not_due")
-        self.run_id = self.state.start_run(self.portal)
-        crashed = self.state.mark_crashed(self.portal, self.run_id)
-        if crashed:
-            self.resume_since = self.state.crash_chain_start(self.portal, self.run_id)
-            self.stats.set_value("recurring/resumed_runs", len(crashed))
-            logger.warning("Resuming after %d interrupted run(s) of %r: releases archived since %s are skipped",
-                           len(crashed), self.portal, self.resume_since)
+        self.run_id = self.state.start_run(self.portal, run_uid=wiring.run_id(self.crawler))
+        self.state.mark_crashed(self.portal, self.run_id)
+        self.resume_since = self.state.crash_chain_start(self.portal, self.run_id)
+        if self.resume_since:
+            resumed = [r for r in self.state.runs(self.portal) if r["run_id"] < self.run_id
+                       and (r["started_at"] or "") >= self.resume_since]
+            self.stats.set_value("recurring/resumed_runs", len(resumed))
+            logger.warning("Resuming after %d crashed or interrupted run(s) of %r: releases archived since %s are "
+                           "skipped", len(resumed), self.portal, self.resume_since)
         self.prev_run = self.state.last_finished_run(self.portal, self.run_id)
         self._events = JsonlWriter(self.config.events_path)
         self.active = True
@@ -213,6 +219,10 @@ class RecurringExtension:
         except Exception as exc:
             if not is_fence_abort(exc):
                 logger.exception("Crawl state checkpoint failed")
+                if isinstance(exc, OSError | sqlite3.Error):  # a full disk: the run is failed
+                    if self._loop is not None and self._loop.running:
+                        self._loop.stop()
+                    wiring.output_failed(self.crawler, "state", exc, "state_write_failed")
                 return
             # a newer lease holder recorded its token: write nothing more, stop (crawler/recurring/fencing.py)
             logger.error("Stopping: %s", exc)
@@ -355,9 +365,27 @@ class RecurringExtension:
             count += 1
         return first, count
 
-    def record_removed(self, release_id: str, url: str, status: int, pointer: WarcPointer | None) -> None:
-        self.queue_event("release_removed", release_id, url, {"status": 200}, {"status": status}, pointer)
+    def record_removed(self, release_id: str, url: str, status: int, pointer: WarcPointer | None,
+                       reason: str | None = None) -> None:
+        new: dict[str, Any] = {"status": status}
+        if reason:
+            new["reason"] = reason
+        self.queue_event("release_removed", release_id, url, {"status": 200}, new, pointer)
         self.stats.inc_value("recurring/removed")
+
+    def release_gone(self, request: Any, response: Any, reason: str, detail: str) -> bool:
+        """A known release answered with the CMS's not-found page or a redirect home (``release_gone``): a removal
+        (True), never a change. An unknown release is left to the failure log (False)."""
+        if not self.active or self.state is None:
+            return False
+        rid = self.release_id_for(response.url) or self.release_id_for(request.url)
+        row = self.state.release(rid) if rid else None
+        if rid is None or row is None or row["removed_at"]:
+            return False
+        pointer: WarcPointer | None = meta.pointer_in(request.meta, response.url)
+        self.record_removed(rid, request.url, response.status, pointer, reason)
+        logger.info("Release %s is gone (%s: %s): recorded as removed", rid, reason, detail)
+        return True
 
     def _check_count_drop(self, listed: int) -> None:
         self.flags += count_drop_flags(self.prev_run, listed, self.config)
@@ -382,8 +410,11 @@ class RecurringExtension:
             if self.lock is not None:
                 self.lock.release()
 
-    def _finish(self, reason: str) -> None:
-        assert self.state is not None
+    def prepare_finish(self, reason: str) -> None:
+        """The last checkpoint and the drop flags (once): the verdict (crawler.report) reads them from the stats
+        before the run record is written."""
+        if self._prepared is not None or not self.active or self.state is None:
+            return
         self.flush()
         listed = self.listed_at_idle if self.listed_at_idle is not None else len(self.seen)
         if self.listed_at_idle is None and reason == "finished":
@@ -393,10 +424,20 @@ class RecurringExtension:
         coverage.update({name: (self.coverage[name] / items if items else 0.0) for name in COVERAGE_FIELDS})
         if reason == "finished":
             self._check_coverage_drop(coverage)
-        outcome = reason if reason != "finished" else ("flagged" if self.flags else "finished")
         self.stats.set_value("recurring/listed", listed)
         if self.flags:
             self.stats.set_value("recurring/flagged", ",".join(self.flags))
+        self._prepared = (listed, coverage)
+
+    def _finish(self, reason: str) -> None:
+        assert self.state is not None
+        self.prepare_finish(reason)
+        assert self._prepared is not None
+        listed, coverage = self._prepared
+        # the verdict of crawler.report (run/outcome) when it ran; else what the close reason and flags say
+        outcome = str(self.stats.get_value("run/outcome") or "")
+        if not outcome:
+            outcome = reason if reason != "finished" else ("flagged" if self.flags else "complete")
         capture = get_capture(self.crawler)
         files = list(capture.writer.closed_files) if capture is not None and capture.writer is not None else []
         stats = {k: v for k, v in self.stats.get_stats().items() if isinstance(v, int | float | str)}

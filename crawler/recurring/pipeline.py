@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 
 class UnchangedRelease(DropItem):
-    """The release is archived already with this content: no new row (logged at DEBUG)."""
+    """The release is archived already with this content: no new row (logged at DEBUG); a documented skip."""
+
+    #: What the accounting (crawler.report.ledger) counts this drop as.
+    skip_reason = "unchanged"
 
     def __init__(self, release_id: str) -> None:
         super().__init__(f"unchanged release {release_id}", log_level="DEBUG")

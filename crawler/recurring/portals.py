@@ -77,6 +77,15 @@ class _Entry:
         return value
 
 
+#: What a portal id must be (it prefixes every release_id).
+ID_RULE = "1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit"
+
+
+def valid_portal_id(portal_id: str) -> bool:
+    """True when *portal_id* is an id the registry accepts."""
+    return bool(_ID.match(portal_id))
+
+
 def _is_url(value: Any) -> bool:
     if not isinstance(value, str):
         return False
@@ -99,8 +108,8 @@ KEYS = ("name", "start_urls", "allowed_hosts", "asset_hosts", "cms", "language",
 def parse_portal(portal_id: str, raw: Any, source: str = "portals.toml") -> Portal:
     """Validate one ``[portals.ID]`` table."""
     if not _ID.match(portal_id):
-        raise PortalConfigError(f"{source}: portal {portal_id!r}: the id must be 1-64 of a-z, 0-9, '_' and '-', "
-                                "starting with a letter or digit (it prefixes every release_id)")
+        raise PortalConfigError(f"{source}: portal {portal_id!r}: the id must be {ID_RULE} (it prefixes every "
+                                "release_id)")
     if not isinstance(raw, dict):
         raise PortalConfigError(f"{source}: portal {portal_id!r}: expected a table [portals.{portal_id}]")
     entry = _Entry(source, portal_id, raw)

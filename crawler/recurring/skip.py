@@ -7,8 +7,8 @@ knows (and does not record as removed):
 - older than the refresh window (by its printed release date, else by first seen) and no RECURRING_REFRESH:
   not requested.
 
-Filtering here, before the scheduler, costs nothing and leaves no failure rows; list pages and unknown
-releases pass untouched.
+Filtering here, before the scheduler, costs nothing and leaves no failure rows (each drop is a documented skip,
+``resumed`` or ``old``, told to the accounting by ``record_skip``); list pages and unknown releases pass untouched.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 
+from crawler.fetch.failure_log import record_skip
 from crawler.recurring.config import CHECK_META_KEY, RecurringComponent
 from crawler.recurring.controller import active_recurring
 
@@ -43,9 +44,11 @@ class ReleaseSkipMiddleware(RecurringComponent):
         stats = self.crawler.stats
         if ext.resume_since and (row["last_fetched"] or "") >= ext.resume_since:
             stats.inc_value("recurring/resume_skipped")
+            record_skip(self.crawler, request, "resumed")
             return False
         if not ext.config.refresh and ext.is_old(row):
             stats.inc_value("recurring/skipped_old")
+            record_skip(self.crawler, request, "old")
             return False
         return True
 

@@ -1,6 +1,7 @@
 """The crawl state: an embedded SQLite database (WAL mode, schema version in ``PRAGMA user_version``).
 
-Tables: ``runs`` (one row per crawl run of a portal), ``releases`` (one row per ``release_id``: where it was
+Tables: ``runs`` (one row per crawl run of a portal: its number, its ``run_uid`` string and its outcome: complete |
+incomplete | failed | flagged | interrupted | crashed), ``releases`` (one row per ``release_id``: where it was
 seen, its last full capture — the *original* a revisit refers to — its latest capture, validators, content
 fingerprint, hits, removal) and ``journals`` (how far the releases JSONL and the events JSONL have been
 applied to this database: those files are the journal, the database is the checkpoint; see
@@ -22,6 +23,8 @@ from spiders.hanweb_lists import article_ids, release_key
 
 #: 1: release ids ``portal:articleid``; 2: ``portal:columnid_articleid`` for Hanweb article URLs (schema 2.0 rows).
 SCHEMA_VERSION = 2
+#: Outcomes of runs the next run resumes (the releases they archived are not requested again).
+RESUMABLE = ("crashed", "interrupted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -118,6 +121,7 @@ class CrawlState:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            self._add_columns()
             if version < SCHEMA_VERSION:
                 self._migrate(version)
             self.db.execute("SELECT count(*) FROM releases").fetchone()
@@ -145,18 +149,24 @@ class CrawlState:
             raise
         self.db.execute("COMMIT")
 
+    def _add_columns(self) -> None:
+        """Columns added to a schema-1 database after it was made (``runs.run_uid``: the run id string)."""
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+        if "run_uid" not in present:
+            self.db.execute("ALTER TABLE runs ADD COLUMN run_uid TEXT")
+
     def close(self) -> None:
         self.db.close()
 
     # -- runs -------------------------------------------------------------------------------------------
 
-    def start_run(self, portal: str, resumes: int | None = None) -> int:
-        """Record the start of a run; return its id."""
+    def start_run(self, portal: str, resumes: int | None = None, run_uid: str | None = None) -> int:
+        """Record the start of a run (*run_uid*: the run id string of warcinfo and report.json); return its number."""
         import socket
 
         cur = self.db.execute(
-            "INSERT INTO runs (portal, started_at, pid, host, resumes) VALUES (?, ?, ?, ?, ?)",
-            (portal, utcnow(), os.getpid(), socket.gethostname(), resumes))
+            "INSERT INTO runs (portal, started_at, pid, host, resumes, run_uid) VALUES (?, ?, ?, ?, ?, ?)",
+            (portal, utcnow(), os.getpid(), socket.gethostname(), resumes, run_uid))
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, outcome: str, *, listed: int, flags: list[str], coverage: Mapping[str, Any],
@@ -193,16 +203,18 @@ class CrawlState:
     def last_finished_run(self, portal: str, before: int) -> sqlite3.Row | None:
         """The latest run of *portal* before *before* that finished normally."""
         row: sqlite3.Row | None = self.db.execute(
-            "SELECT * FROM runs WHERE portal=? AND run_id<? AND outcome IN ('finished', 'flagged') "
+            "SELECT * FROM runs WHERE portal=? AND run_id<? AND outcome IN "
+            "('complete', 'incomplete', 'flagged', 'finished') "
             "ORDER BY run_id DESC LIMIT 1", (portal, before)).fetchone()
         return row
 
     def crash_chain_start(self, portal: str, before: int) -> str | None:
-        """Start time of the earliest run in the unbroken series of crashed runs just before *before*."""
+        """Start time of the earliest run in the unbroken series of crashed or interrupted runs just before
+        *before* (None when the run before it ended otherwise)."""
         since = None
         for row in self.db.execute("SELECT * FROM runs WHERE portal=? AND run_id<? ORDER BY run_id DESC",
                                    (portal, before)):
-            if row["outcome"] != "crashed":
+            if row["outcome"] not in RESUMABLE:
                 break
             since = row["started_at"]
         return since
