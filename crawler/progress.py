@@ -1,4 +1,5 @@
-"""A live progress line on a terminal (pages, releases, rate, errors) and the end-of-crawl summary."""
+"""A live progress line on a terminal: pages, releases archived / known so far, failures, rate, and an estimate of
+what is left once the lists' totals are known."""
 
 from __future__ import annotations
 
@@ -15,19 +16,37 @@ from twisted.internet import task
 from crawler import wiring
 
 
-def summary_lines(stats: Mapping[str, Any], elapsed: float) -> list[str]:
-    """Human summary of a finished crawl, from Scrapy's stats."""
-    releases = int(stats.get("item_scraped_count", 0) or 0)
-    pages = int(stats.get("response_received_count", 0) or 0)
-    dropped = int(stats.get("item_dropped_count", 0) or 0)
-    errors = int(stats.get("log_count/ERROR", 0) or 0)
-    rate = releases / elapsed if elapsed > 0 else 0.0
-    return [
-        f"finished: {stats.get('finish_reason', 'unknown')} in {elapsed:.1f} s",
-        f"pages fetched: {pages}   releases archived: {releases} ({rate:.1f}/s)   dropped: {dropped}"
-        f"   errors: {errors}",
-        f"WARC records written: {stats.get('warc/records', 0)} in {stats.get('warc/files', 0)} file(s)",
-    ]
+def _n(stats: Mapping[str, Any], key: str) -> int:
+    try:
+        return int(stats.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def progress_line(stats: Mapping[str, Any], elapsed: float) -> str:
+    """One line from the live stats (the ledger's counts, the failure log's, the lists' declared totals)."""
+    archived = _n(stats, "ledger/rows_archived")
+    known = _n(stats, "ledger/learnt")
+    skipped = sum(_n(stats, key) for key in stats if key.startswith("skips/"))
+    failed = _n(stats, "failures/kind/release")
+    done = archived + skipped + failed
+    rate = archived / elapsed if elapsed > 0 else 0.0
+    declared = sum(_n(stats, key) for key in stats if key.startswith("lists/declared_total/"))
+    line = (f"pages {_n(stats, 'response_received_count')}  releases {archived}/{known} known  "
+            f"failures {_n(stats, 'failures/count')}  {rate:.1f}/s")
+    if declared:
+        left = max(declared, known) - done
+        per_second = done / elapsed if elapsed > 0 else 0.0
+        eta = f", about {_duration(left / per_second)}" if per_second > 0 and left > 0 else ""
+        line += f"  left {max(left, 0)} of {max(declared, known)} declared{eta}"
+    return line
 
 
 class ProgressExtension:
@@ -56,11 +75,7 @@ class ProgressExtension:
 
     def draw(self) -> None:
         assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        releases = int(stats.get("item_scraped_count", 0))
-        line = (f"pages {stats.get('response_received_count', 0)}  releases {releases}"
-                f"  {releases / elapsed:.1f}/s  errors {stats.get('log_count/ERROR', 0)}")
+        line = progress_line(self.crawler.stats.get_stats(), max(time.monotonic() - self.started, 1e-9))
         self.stream.write("\r\x1b[K" + line)
         self.stream.flush()
 

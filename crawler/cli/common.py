@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import os
-from enum import IntEnum
 from pathlib import Path
 
 from crawler.errors import CrawlerError
-
-
-class Exit(IntEnum):
-    """Exit statuses of the ``crawler`` command, the one list of them."""
-
-    #: done, all is well
-    OK = 0
-    #: a crawl problem (no release archived, a failed close), ``verify`` found problems, packaging failed
-    PROBLEM = 1
-    #: bad input: a missing directory, a file that is not a WARC, a bad option value (one line on stderr)
-    BAD_INPUT = 2
-    #: finished but flagged: the release count or the field coverage dropped sharply against the previous run
-    FLAGGED = 3
-    #: not crawled: another run holds the portal, or crawled it since it was found due
-    NOT_RUN = 4
-
+from crawler.report.verdict import Exit  # the one list of exit statuses (crawler/report/verdict.py)
 
 EXIT_OK = Exit.OK
 EXIT_CRAWL_PROBLEM = EXIT_PROBLEM = Exit.PROBLEM
 EXIT_BAD_INPUT = Exit.BAD_INPUT
 EXIT_FLAGGED = Exit.FLAGGED
 EXIT_NOT_RUN = Exit.NOT_RUN
+EXIT_INCOMPLETE = Exit.INCOMPLETE
+__all__ = ["EXIT_BAD_INPUT", "EXIT_CRAWL_PROBLEM", "EXIT_FLAGGED", "EXIT_INCOMPLETE", "EXIT_NOT_RUN", "EXIT_OK",
+           "EXIT_PROBLEM", "CliError", "Exit", "check_writable_dir", "parse_set"]
 
 
 class CliError(CrawlerError):

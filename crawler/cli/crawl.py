@@ -1,75 +1,29 @@
-"""The crawl commands: ``crawl``, ``demo``, ``simulate``, ``extract``, ``replay``."""
+"""The crawl commands: ``crawl``, ``demo``, ``simulate``, ``extract``, ``replay``, ``report``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError, check_writable_dir, parse_set
-from crawler.cli.recurring import finish_crawl, prepare_crawl  # registry, state, recurring exit status
+from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError
+from crawler.cli.inputs import check_crawl_input, check_start_urls, parse_settings
+from crawler.cli.recurring import finish_crawl, prepare_crawl  # registry, state, recurring summary
+from crawler.cli.run import crawl_settings, run_crawl, summary_lines, verdict_of
 
-
-def crawl_settings(out_dir: Path, *, portal: str, delay: float | None, extra: dict[str, Any] | None = None,
-                   ) -> dict[str, Any]:
-    """Per-run setting overrides that place every output under ``out_dir``."""
-    settings: dict[str, Any] = {
-        "WARC_OUTPUT_DIR": str(out_dir / "warc"),
-        "JSONL_OUTPUT_PATH": str(out_dir / "releases.jsonl"),
-        "FAILURES_OUTPUT_PATH": str(out_dir / "failures.jsonl"),
-        "PORTAL_ID": portal,
-        "LOG_FILE": str(out_dir / "crawl.log"),
-        "LOG_FILE_APPEND": True,
-    }
-    if delay is not None:
-        settings["DOWNLOAD_DELAY"] = delay
-    settings.update(extra or {})
-    return settings
-
-
-def run_crawl(start_url: str, out_dir: Path, *, portal: str, delay: float | None = None,
-              extra: dict[str, Any] | None = None, allowed_hosts: str | None = None) -> dict[str, Any]:
-    """Run one crawl in this process and return Scrapy's final stats."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
-    check_writable_dir(out_dir / "warc", "WARC output")
-    settings = get_project_settings()
-    for key, value in crawl_settings(out_dir, portal=portal, delay=delay, extra=extra).items():
-        settings.set(key, value, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler("hanweb")
-    process.crawl(crawler, start_url=start_url, portal=portal, allowed_hosts=allowed_hosts)
-    process.start()
-    assert crawler.stats is not None
-    return dict(crawler.stats.get_stats())
-
-
-def _print_summary(stats: dict[str, Any], elapsed: float, out_dir: Path) -> None:
-    from crawler.progress import summary_lines
-
-    for line in summary_lines(stats, elapsed):
-        print(line)
-    warcs = sorted((out_dir / "warc").glob("*.warc.gz"))
-    print(f"WARC files ({len(warcs)}): {out_dir / 'warc'}")
-    for path in warcs[-3:]:
-        print(f"  {path}")
-    print(f"JSON Lines: {out_dir / 'releases.jsonl'}")
-    print(f"crawl log:  {out_dir / 'crawl.log'}")
-
-
-def _crawl_ok(stats: dict[str, Any]) -> bool:
-    return stats.get("finish_reason") == "finished" and int(stats.get("item_scraped_count", 0) or 0) > 0
+__all__ = ["crawl_settings", "register", "run_crawl"]
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    check_crawl_input(args)  # nothing is written before this passes
     out_dir = Path(args.out)
-    started = time.monotonic()
-    extra: dict[str, Any] = parse_set(args.set)
+    extra: dict[str, Any] = parse_settings(args.set)
     if args.asset_hosts is not None:
         from crawler.fetch.asset_scope import parse_asset_hosts
 
@@ -78,31 +32,79 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
     extra = prepare_crawl(args, extra)
+    check_start_urls(args.start_url)
+    from crawler.wiring import new_run_id
+
+    extra.setdefault("RUN_ID", new_run_id())
+    started = time.monotonic()
     stats = run_crawl(args.start_url, out_dir, portal=args.portal, delay=args.delay,
                       allowed_hosts=args.allowed_hosts, extra=extra)
-    _print_summary(stats, time.monotonic() - started, out_dir)
-    return finish_crawl(stats, _crawl_ok(stats))
+    verdict = verdict_of(stats)
+    for line in summary_lines(stats, verdict, time.monotonic() - started, out_dir):
+        print(line)
+    return finish_crawl(stats, verdict)
+
+
+def _previous_demo(out_dir: Path) -> None:
+    """Move an earlier demo's output aside (``DIR.previous``): each demo serves the portal on a new port."""
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        return
+    from crawler.cli.inputs import out_dir_portal
+
+    held = out_dir_portal(out_dir)
+    if held not in (None, "demo"):
+        raise CliError(f"--out {out_dir}: it holds a crawl of portal {held!r}; the demo needs a directory of its own")
+    aside = out_dir.with_name(out_dir.name + ".previous")
+    if aside.exists():
+        shutil.rmtree(aside)
+    out_dir.rename(aside)
+    print(f"the earlier demo output is now {aside}")
+
+
+def next_commands(out_dir: Path) -> list[str]:
+    """What to run next on a demo's output (the quick starts of README.md and docs/, for this directory)."""
+    bin_dir = Path(sys.executable).parent
+    crawler = f"{bin_dir / 'crawler'}"
+    with contextlib.suppress(ValueError):
+        crawler = str(Path(crawler).relative_to(Path.cwd()))
+    out = str(out_dir)
+    return [
+        f"{crawler} verify {out}                              # digests, fixity, rows and pointers",
+        f"{crawler} replay {out}/warc --out {out}/replayed.jsonl   # the rows again, from the WARC files alone",
+        f"{crawler} report {out}                              # report.json + report.html again, from the outputs",
+        f"{crawler} index {out}/warc -o {out}/demo.cdxj        # sorted CDXJ (POST bodies in the key)",
+        f"{crawler} wacz {out} -o {out}/demo.wacz              # WACZ package",
+        f"{crawler} export-state --state {out}/state.sqlite --format csv   # every release: seen, latest capture",
+        f"open {out}/report.html                                # the report: verdict, columns, plots",
+        "replay in pywb: docs/replay.md (wb-manager add demo " + f"{out}/warc/*.warc.gz)",
+    ]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.wiring import new_run_id
     from simulator.process import SimulatorProcess
 
-    # Each demo serves the portal on a new port, so each run gets its own directory: nothing earlier is touched.
-    out_dir = Path(args.out) / time.strftime("run-%Y%m%dT%H%M%SZ", time.gmtime())
+    out_dir = Path(args.out)
+    _previous_demo(out_dir)
     with SimulatorProcess(releases=args.releases, seed=args.seed, vary=args.vary) as sim:
         print(f"simulated portal: {sim.base_url} ({args.releases} releases)")
         started = time.monotonic()
         stats = run_crawl(sim.base_url, out_dir, portal="demo", delay=0.0,
                           extra={"CONCURRENT_REQUESTS_PER_DOMAIN": 8, "AUTOTHROTTLE_ENABLED": False,
-                                 "RECURRING_ENABLED": False,  # a one-shot demonstration (a new port each time)
+                                 "RUN_ID": new_run_id(),
                                  "ARCHIVER_ALLOWED_IPS": [urlsplit(sim.base_url).netloc, *_asset_netlocs(sim)],
                                  "PORTAL_ASSET_HOSTS": [urlsplit(f"http://{a}").hostname for a in _asset_netlocs(sim)]})
         elapsed = time.monotonic() - started
         sim_stats = sim.stats()
-    _print_summary(stats, elapsed, out_dir)
+    verdict = verdict_of(stats)
+    for line in summary_lines(stats, verdict, elapsed, out_dir):
+        print(line)
     print(f"hit-counter requests seen by the portal: {sim_stats.get('counter_hits')}"
           f"   robots-disallowed requests: {sim_stats.get('private_hits')}")
-    return EXIT_OK if _crawl_ok(stats) else EXIT_CRAWL_PROBLEM
+    print("next:")
+    for line in next_commands(out_dir):
+        print(f"  {line}")
+    return int(verdict.exit_status)
 
 
 def _asset_netlocs(sim: Any) -> list[str]:
@@ -160,19 +162,44 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK if report.dropped == 0 else EXIT_CRAWL_PROBLEM
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild ``report.json`` and ``report.html`` of a crawl from its outputs alone."""
+    from crawler.report.build import ReportPaths, build_report
+    from crawler.report.write import write_report
+
+    out_dir = Path(args.out_dir)
+    paths = ReportPaths.of(out_dir)
+    if not out_dir.is_dir():
+        raise CliError(f"{out_dir}: no such directory (expected a crawl's output directory, as given to --out)")
+    if not (paths.releases.exists() or paths.warc_dir.is_dir() or paths.log.exists()):
+        raise CliError(f"{out_dir}: no releases.jsonl, warc/ or crawl.log: not a crawl's output directory")
+    started = time.monotonic()
+    report = build_report(paths, rebuilt=True)
+    json_path, html_path = write_report(out_dir, report)
+    verdict = report["verdict"]
+    print(f"{verdict['outcome'].upper().replace('_', ' ')}: {verdict['reason']}")
+    for detail in verdict["details"]:
+        print(f"  - {detail}")
+    print(f"wrote {json_path} and {html_path} in {time.monotonic() - started:.1f} s"
+          + ("" if report["stats_found"] else " (no stats in crawl.log: figures from the rows and WARC files)"))
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
-    """Add ``crawl``, ``demo``, ``simulate``, ``extract`` and ``replay`` to the ``crawler`` command's subparsers."""
+    """Add ``crawl``, ``demo``, ``simulate``, ``extract``, ``replay`` and ``report`` to the subparsers."""
     crawl = sub.add_parser("crawl", help="crawl one portal into WARC + JSON Lines")
     crawl.add_argument("--start-url", default=None,
                        help="the portal's home page or a column page (default: --portal's registry entry)")
-    crawl.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
+    crawl.add_argument("--portal", default=None,
+                       help="portal id (a-z, 0-9, _ and -), the prefix of every release_id; required")
     crawl.add_argument("--out", default="output/crawl", help="output directory (warc/, releases.jsonl)")
     crawl.add_argument("--delay", type=float, default=None, help="seconds between requests to a host")
     crawl.add_argument("--allowed-hosts", default=None, help="comma-separated hosts (default: the start URL's)")
     crawl.add_argument("--asset-hosts", default=None,
                        help="comma-separated hosts serving the portal's attachments and page requisites "
                             "(e.g. its object store); only those are fetched there, one hop (PORTAL_ASSET_HOSTS)")
-    crawl.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
+    crawl.add_argument("--set", action="append", metavar="NAME=VALUE",
+                       help="override a setting (Scrapy's or crawler/settings.py's, of its type)")
     crawl.set_defaults(func=cmd_crawl)
 
     demo = sub.add_parser("demo", help="crawl the bundled simulated portal on 127.0.0.1")
@@ -180,7 +207,8 @@ def register(sub: Any) -> None:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--vary", type=int, default=None, metavar="SEED",
                       help="a portal drawn from the space of real template variants (docs/simulator.md)")
-    demo.add_argument("--out", default="output/demo", help="parent directory; each run writes to run-TIMESTAMP/")
+    demo.add_argument("--out", default="output/demo",
+                      help="output directory (an earlier demo's output is moved to DIR.previous)")
     demo.set_defaults(func=cmd_demo)
 
     simulate = sub.add_parser("simulate", help="serve the simulated Hanweb portal")
@@ -206,3 +234,7 @@ def register(sub: Any) -> None:
     replay.add_argument("--out", required=True, help="JSON Lines file to write (replaced)")
     replay.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
     replay.set_defaults(func=cmd_replay)
+
+    report = sub.add_parser("report", help="rebuild OUT/report.json and OUT/report.html from a crawl's outputs")
+    report.add_argument("out_dir", metavar="OUT", help="a crawl's output directory (as given to crawl --out)")
+    report.set_defaults(func=cmd_report)

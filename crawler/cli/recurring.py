@@ -1,14 +1,16 @@
 """The recurring-crawl commands: ``portals``, ``due``, ``run-due``, ``export-state``, ``recover``, and the
 registry side of ``crawl --portal ID`` (`prepare_crawl`, `finish_crawl`).
 
-Exit statuses: `crawler.cli.common.Exit` (0 done, 1 a crawl problem, 2 bad input, 3 finished but flagged: the
-release count or the field coverage dropped sharply against the portal's previous run, 4 not crawled: another run
-holds the portal, or crawled it since it was found due).
+Exit statuses: `crawler.report.verdict.Exit` (0 complete, 1 failed, 2 bad input, 3 finished but flagged: the
+release count or the field coverage dropped sharply against the portal's previous run, 4 not run: another run
+holds the portal, or crawled it since it was found due, 5 incomplete or interrupted). ``run-due`` exits with the
+worst of its crawls' statuses (1 before 5 before 3 before 4 before 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import subprocess
@@ -21,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from archives.pointer import WarcPointer
-from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_FLAGGED, EXIT_NOT_RUN, EXIT_OK, CliError
+from crawler.cli.common import EXIT_OK, CliError, Exit
+from crawler.report.verdict import Verdict
 
 DEFAULT_REGISTRY = "portals.toml"
-#: Close reasons of a run that did not crawl (or stopped): what ``not crawled:`` says for each.
-NOT_RUN_REASONS = {"portal_locked": "another run holds this portal", "not_due": "no longer due",
-                   "fenced": "a run with a newer lease token holds this portal (docs/scaleout.md)"}
+#: The order in which run-due reports the worst of its crawls' exit statuses.
+SEVERITY = (Exit.PROBLEM, Exit.INCOMPLETE, Exit.FLAGGED, Exit.NOT_RUN, Exit.OK)
 
 
 # -- crawl --portal ID ---------------------------------------------------------------------------------------
@@ -94,18 +96,11 @@ def recurring_summary(stats: dict[str, Any]) -> list[str]:
     return lines
 
 
-def finish_crawl(stats: dict[str, Any], crawl_ok: bool) -> int:
-    """Print the recurring summary; the exit status of a crawl (see the module docstring)."""
+def finish_crawl(stats: dict[str, Any], verdict: Verdict) -> int:
+    """Print the recurring summary; the exit status of a crawl is its verdict's."""
     for line in recurring_summary(stats):
         print(line)
-    reason = stats.get("finish_reason")
-    if reason in NOT_RUN_REASONS:
-        print(f"not crawled: {NOT_RUN_REASONS[reason]}")
-        return EXIT_NOT_RUN
-    finished = reason == "finished" and (crawl_ok or int(stats.get("recurring/listed", 0) or 0) > 0)
-    if not finished:
-        return EXIT_CRAWL_PROBLEM
-    return EXIT_FLAGGED if stats.get("recurring/flagged") else EXIT_OK
+    return int(verdict.exit_status)
 
 
 # -- portals, due, run-due ------------------------------------------------------------------------------------
@@ -159,11 +154,13 @@ def cmd_due(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int) -> list[str]:
+def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int, run_id: str = "") -> list[str]:
     """The ``crawler crawl`` command line run-due starts for one portal."""
     command = [sys.executable, "-m", "crawler.cli", "crawl", "--portal", portal_id, "--portals",
                str(_registry_path(args)), "--out", str(Path(args.archive_root) / portal_id),
                "--set", f"RECURRING_EXPECT_LAST_RUN={expect_last_run}"]
+    if run_id:
+        command += ["--set", f"RUN_ID={run_id}"]
     if args.state:
         command += ["--state", args.state]
     for pair in args.set or []:
@@ -172,34 +169,58 @@ def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int
 
 
 def cmd_run_due(args: argparse.Namespace) -> int:
-    """Crawl every due portal, at most --parallel at a time, each in its own process."""
+    """Crawl every due portal, at most --parallel at a time, each in its own process; one timestamped line per
+    portal with its outcome, its counts and its main failure reason (from the run's report.json)."""
+    from crawler.cli.inputs import parse_settings
+    from crawler.wiring import new_run_id
+
     if args.parallel < 1:
         raise CliError(f"--parallel expects a number >= 1, got {args.parallel}")
+    parse_settings(args.set)  # refused here, before any crawl starts
     queue = [(portal.id, last["run_id"] if last else 0) for portal, last, _d, due in _schedule_rows(args) if due]
     if not queue:
-        print("no portal is due")
+        print(f"{_now()} no portal is due", flush=True)
         return EXIT_OK
-    running: list[tuple[str, subprocess.Popen[bytes]]] = []
+    running: list[tuple[str, str, subprocess.Popen[bytes]]] = []
     results: dict[str, int] = {}
     while queue or running:
         while queue and len(running) < args.parallel:
             portal_id, last_run = queue.pop(0)
-            print(f"crawling {portal_id}", flush=True)
-            running.append((portal_id, subprocess.Popen(crawl_command(args, portal_id, last_run),
-                                                        stdout=subprocess.DEVNULL)))
+            run_id = new_run_id()
+            print(f"{_now()} {portal_id}: crawling (run {run_id})", flush=True)
+            running.append((portal_id, run_id, subprocess.Popen(crawl_command(args, portal_id, last_run, run_id),
+                                                                stdout=subprocess.DEVNULL)))
         for item in list(running):
-            code = item[1].poll()
+            code = item[2].poll()
             if code is not None:
                 running.remove(item)
                 results[item[0]] = code
-                words: dict[int, str] = {EXIT_OK: "done", EXIT_FLAGGED: "done, FLAGGED",
-                                         EXIT_NOT_RUN: "skipped (locked or no longer due)"}
-                word = words.get(code, f"failed (exit {code})")
-                print(f"{item[0]}: {word}", flush=True)
+                print(f"{_now()} {item[0]}: {run_line(Path(args.archive_root) / item[0], item[1], code)}",
+                      flush=True)
         time.sleep(0.2)
-    if any(code not in (EXIT_OK, EXIT_FLAGGED, EXIT_NOT_RUN) for code in results.values()):
-        return EXIT_CRAWL_PROBLEM
-    return EXIT_FLAGGED if EXIT_FLAGGED in results.values() else EXIT_OK
+    codes = set(results.values())
+    return next((int(code) for code in SEVERITY if code in codes), int(Exit.PROBLEM))
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_line(out_dir: Path, run_id: str, code: int) -> str:
+    """One portal's line in run-due's log: outcome, exit status, counts, main failure reason."""
+    report: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        report = json.loads((out_dir / "report.json").read_text("utf-8"))
+    if report.get("run_id") != run_id:  # no report of this run (not run, bad input, killed)
+        words = {int(Exit.NOT_RUN): "not run (another run holds the portal, or crawled it since it was due)",
+                 int(Exit.BAD_INPUT): "bad input (see the registry entry)"}
+        return f"{words.get(code, 'failed')} (exit {code}); no report of this run"
+    verdict, releases = report["verdict"], report["releases"]
+    reasons = report["failures"]["by_reason"]
+    main = max(reasons, key=reasons.get) if reasons else "-"
+    return (f"{verdict['outcome']} (exit {code}): {releases['learnt']} listed, {releases['archived']} archived, "
+            f"{releases['failed']} failed, {releases['skipped']} skipped; main failure reason: {main}"
+            + ("" if verdict["outcome"] == "complete" else f"; {verdict['reason']}"))
 
 
 # -- export-state, recover ------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ LIMIT_SKIPS = frozenset({"depth_limit", "url_too_long", "host_page_cap"})
 #: Skips that mean the release is archived already (a recurring run that archived nothing new is not failed).
 KNOWN_SKIPS = frozenset({"unchanged", "old", "not_modified", "resumed"})
 NOT_RUN_REASONS = {"portal_locked": "another run holds this portal", "not_due": "crawled by another run since it "
-                   "was found due"}
+                   "was found due", "fenced": "a run with a newer lease token holds this portal (docs/scaleout.md)"}
 WRITE_FAILED_REASONS = ("warc_write_failed", "jsonl_write_failed", "failures_write_failed", "state_write_failed",
                         "report_write_failed")
 INTERRUPT_REASONS = ("shutdown",)
