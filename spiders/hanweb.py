@@ -24,6 +24,7 @@ from spiders.decoding import decode_html
 from spiders.hanweb_lists import (
     article_ids,
     column_id_of,
+    declared_total,
     looks_like_hanweb,
     parse_column_page,
     parse_dataproxy,
@@ -106,7 +107,7 @@ class HanwebSpider(scrapy.Spider):
         if column_id and column_name:
             self.column_names.setdefault(column_id, column_name)
         self.crawler.stats.inc_value("lists/column_pages")
-        self._declared_total(column_id, listing.total_records, endpoint=False)
+        self._declared_total(column_id, declared_total(response.text), endpoint=False)
         yield from self._release_requests(listing.records, column_id, column_name, _encoding(response), response.url)
         for url in listing.column_links:
             yield self._column_request(url)

@@ -110,6 +110,13 @@ _HANWEB_MARKS = re.compile(r"大汉|hanweb|/module/(?:web/)?jpage/|dataproxy\.js
                            re.IGNORECASE)
 
 
+def declared_total(html: str) -> int | None:
+    """The largest ``totalRecord`` a column page declares over its list widgets (None when it declares none)."""
+    totals = [int(m.group(1)) for m in _TOTAL_RECORD.finditer(html)]
+    totals += [int(m.group(1)) for m in _TOTAL_RECORD_XML.finditer(html)]
+    return max(totals) if totals else None
+
+
 def looks_like_hanweb(html: str) -> bool:
     """True when a page carries a Hanweb generator meta or the CMS's marks (jpage, /col/colN/, /art/Y/M/D/ links)."""
     generator = _GENERATOR.search(html)

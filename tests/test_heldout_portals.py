@@ -124,3 +124,16 @@ def test_hostile_server(runs: Runs, name: str) -> None:
 def test_hostile_exit_status(runs: Runs, name: str) -> None:
     """The exit status is non-zero when a release was lost or failed, and there is no hang or crash."""
     _fail(runs.case(name), judge.exit_problems(runs.case(name)))
+
+
+@pytest.mark.parametrize("job", [f"seed:{seed}" for seed in SEEDS] + [f"case:{name}" for name in CASES])
+def test_every_release_url_accounted_for(runs: Runs, job: str) -> None:
+    """The conservation law (issue 13) on each held-out crawl: every release URL the crawl learnt of is a row, a
+    failure row with a reason, or a counted skip; the verdict and the exit status agree with them."""
+    from tests.support.invariants import assert_accounted
+
+    kind, _, key = job.partition(":")
+    finished = runs.seed(int(key)) if kind == "seed" else runs.case(key)
+    if finished.outcome.timed_out:
+        pytest.fail(judge.replay_hint(finished) + "\nno end: the crawl was interrupted at its deadline", pytrace=False)
+    assert_accounted(finished.outcome.out_dir, finished.outcome.returncode)

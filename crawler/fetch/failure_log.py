@@ -208,6 +208,8 @@ class FailureLogMiddleware(CrawlerComponent):
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status >= self.min_status:
+            if response.status < 500 and request_kind(request) == "robots_txt":
+                return response  # a 4xx robots.txt means "allow all" (RFC 9309): no failure
             record_failure(self.crawler, request, f"http_{response.status}", "", response)
         return response
 

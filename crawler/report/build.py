@@ -244,6 +244,8 @@ def build_report(paths: ReportPaths, stats: Mapping[str, Any] | None = None, *, 
         "rate": {"pages_per_second": round(pages / elapsed, 3) if elapsed > 0 else 0.0,
                  "releases_per_second": round(archived / elapsed, 3) if elapsed > 0 else 0.0},
         "recurring": _recurring(stats),
+        "outputs": {"releases_offset_start": start, "releases_offset_end": end,
+                    "failures_run_id": str(run_id) if run_id else None},
     }
     return report
 

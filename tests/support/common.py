@@ -40,9 +40,36 @@ class CrawlResult(CrawlOutput):
 
 
 def run_cli(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Run the ``crawler`` command in a child process (each crawl needs a fresh Twisted reactor)."""
-    return subprocess.run([str(BIN / "crawler"), *args], capture_output=True, text=True, timeout=timeout,
+    """Run the ``crawler`` command in a child process (each crawl needs a fresh Twisted reactor).
+
+    After a ``crawl`` or ``demo`` that ran (it printed its run id), the conservation law is checked on its output
+    directory (`tests.support.invariants.assert_accounted`): every crawl of the suite, not just the happy path.
+    """
+    proc = subprocess.run([str(BIN / "crawler"), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=REPO, **kwargs)
+    if args and args[0] in ("crawl", "demo"):
+        check_crawl_law(args, proc)
+    return proc
+
+
+def check_crawl_law(args: tuple[str, ...] | list[str], proc: subprocess.CompletedProcess[str]) -> None:
+    """The conservation law on the output of one ``crawler crawl|demo`` that ran (see `run_cli`)."""
+    import re
+
+    from tests.support.invariants import assert_accounted
+
+    ran = re.search(r"^run (\S+) of portal ", proc.stdout, re.MULTILINE)
+    if ran is None:  # bad input, not run, or killed before the summary
+        return
+    out = Path(args[list(args).index("--out") + 1]) if "--out" in args else REPO / "output" / (
+        "demo" if args[0] == "demo" else "crawl")
+    out = out if out.is_absolute() else REPO / out
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    if report["run_id"] != ran.group(1):
+        if "disk full" in proc.stdout:
+            return  # the report itself could not be written
+        raise AssertionError(f"the run {ran.group(1)} wrote no report.json (found run {report['run_id']})")
+    assert_accounted(out, proc.returncode)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

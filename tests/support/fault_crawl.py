@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.common import REPO, CrawlOutput
+from tests.support.invariants import assert_accounted
 
 #: Overrides every fault crawl gets: fast, loopback, quiet; tests override further.
 TEST_SETTINGS: dict[str, Any] = {
@@ -85,7 +86,10 @@ def run_fault_crawl(out_dir: Path, *, urls: list[str | dict[str, Any]] | None = 
                           text=True, timeout=timeout, cwd=REPO, env=env)
     stats_path = out_dir / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    return FaultCrawl(out_dir, proc.returncode, stats, proc.stdout + proc.stderr)
+    crawl = FaultCrawl(out_dir, proc.returncode, stats, proc.stdout + proc.stderr)
+    if stats.get("run/id") and (out_dir / "report.json").exists():
+        assert_accounted(out_dir)  # the conservation law after every fault crawl
+    return crawl
 
 
 def vm_hwm_kib() -> int:
@@ -102,7 +106,7 @@ def _child(config: dict[str, Any]) -> int:
     from scrapy.utils.project import get_project_settings
 
     from crawler.cli.common import check_writable_dir as _check_writable_dir
-    from crawler.cli.crawl import crawl_settings
+    from crawler.cli.run import crawl_settings
 
     warnings.simplefilter("always", ScrapyDeprecationWarning)
     out_dir = Path(config["out_dir"])

@@ -94,3 +94,77 @@ def assert_archive_invariants(out_dir: Path, *, clean_exit: bool = True) -> dict
             assert record.rec_headers.get_header("WARC-Record-ID") == pointer["record_id"], pointer
             assert record.rec_headers.get_header("WARC-Target-URI") == row["url"], (row["url"], pointer)
     return rows_by_file
+
+
+# -- the conservation law of issue 13 (every release URL learnt ends as a row, a failure row or a counted skip) --
+
+def load_report(out_dir: Path) -> dict[str, Any]:
+    """``report.json`` of the crawl in *out_dir*, validated against its schema."""
+    from crawler.report.write import validate_report
+
+    report: dict[str, Any] = json.loads((out_dir / "report.json").read_text("utf-8"))
+    validate_report(report)
+    return report
+
+
+def _rows_of_run(out_dir: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
+    outputs = report["outputs"]
+    path = out_dir / "releases.jsonl"
+    if not path.exists():
+        return []
+    data = path.read_bytes()[outputs["releases_offset_start"]:outputs["releases_offset_end"]]
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+
+
+def assert_accounted(out_dir: Path, returncode: int | None = None, *, allow_unaccounted: bool = False
+                     ) -> dict[str, Any]:
+    """The conservation law, from the outputs of the latest run in *out_dir* (its report.json, its byte range of
+    releases.jsonl, its failure rows by run_id):
+
+    - every release URL learnt is archived, failed or skipped, and the counts add up by reason;
+    - each archived release is one row of this run, each failed one exactly one failure row of this run (with a
+      reason, the run id, the portal), and no URL is both a row and a failure row;
+    - failures.jsonl holds failures only (no robots / off-site skips);
+    - nothing reached the end without an outcome (``unaccounted``: a loss path nobody recorded);
+    - the verdict agrees: a failed or skipped-by-limit release is never ``complete``; the exit status is the
+      verdict's (when *returncode* is given).
+
+    Returns the report.
+    """
+    report = load_report(out_dir)
+    releases, verdict = report["releases"], report["verdict"]
+    if returncode is not None:
+        assert returncode == verdict["exit_status"], (returncode, verdict)
+    if "disk full" in verdict["reason"]:  # rows and failure rows the full disk refused: the run is failed
+        assert verdict["outcome"] == "failed", verdict
+        return report
+    assert releases["learnt"] == releases["archived"] + releases["failed"] + releases["skipped"], releases
+    assert releases["failed"] == sum(releases["failed_by_reason"].values()), releases
+    assert releases["skipped"] == sum(releases["skipped_by_reason"].values()), releases
+    if not allow_unaccounted:
+        assert releases["unaccounted"] == 0, f"release URLs with no recorded outcome: {releases}"
+    rows = _rows_of_run(out_dir, report)
+    assert len(rows) == releases["rows_written"] == releases["archived"] + releases["rows_unlisted"], (
+        len(rows), releases)
+    failures = [f for f in read_jsonl_strict(out_dir / "failures.jsonl")
+                if f.get("run_id") == report["run_id"]] if (out_dir / "failures.jsonl").exists() else []
+    for failure in failures:
+        assert failure["status"] == "failed" and failure["reason"], failure
+        assert failure["reason"] not in ("robots", "offsite"), f"a skip written as a failure row: {failure}"
+        assert failure["portal"] == report["portal"], failure
+        assert "via" in failure and isinstance(failure["release"], bool), failure
+    release_failures = [f for f in failures if f["release"]]
+    assert len(release_failures) == releases["failed"], (len(release_failures), releases["failed_by_reason"],
+                                                          [f["reason"] for f in release_failures][:20])
+    failed_urls: set[str] = set()
+    for failure in release_failures:
+        failed_urls |= {failure["url"], *(failure.get("redirect_urls") or [])}
+    row_urls = [row["url"] for row in rows]
+    assert len(set(row_urls)) == len(row_urls), "a URL has two rows in one run"
+    both = failed_urls & set(row_urls)
+    assert not both, f"URLs with both a release row and a failure row: {sorted(both)[:5]}"
+    lost = releases["failed"] + sum(v for k, v in releases["skipped_by_reason"].items()
+                                    if k in ("depth_limit", "url_too_long", "host_page_cap"))
+    if lost:
+        assert verdict["outcome"] not in ("complete", "flagged"), verdict
+    return report

@@ -37,10 +37,11 @@ class Finished:
     server_errors: list[str] | None = None
 
     def crawl_stats(self) -> dict[str, str]:
-        """Scrapy's end-of-crawl stats from crawl.log (``'name': value`` lines)."""
+        """Scrapy's end-of-crawl stats from crawl.log (``'name': value`` lines of a repr dump, or ``"name": value``
+        lines of a JSON dump), values as text."""
         path = self.outcome.out_dir / "crawl.log"
         text = path.read_text("utf-8", "replace") if path.exists() else ""
-        return dict(re.findall(r"^\s*[{ ]'([^']+)': ([^,\n]+),?$", text, re.M))
+        return dict(re.findall(r"""^\s*[{ ]?["']([^"']+)["']: ([^,\n]+),?$""", text, re.M))
 
 
 def _addresses(index: int) -> tuple[str, str]:
