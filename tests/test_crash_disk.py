@@ -250,12 +250,12 @@ def test_37_disk_full_during_warc_write(tmp_path: Path, small_disk: Path) -> Non
     with FaultServer() as fs:
         urls = serve_pages(fs, 40, 60_000, "d")
         start = fs.route("/col/col1/index.html", respond(200, column_page(urls), HTML))
-        proc = run_cli("crawl", "--start-url", start, "--out", str(out), "--delay", "0",
+        proc = run_cli("crawl", "--start-url", start, "--portal", "disk", "--out", str(out), "--delay", "0",
                        "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1", "--set", "ROBOTSTXT_OBEY=False",
                        "--set", "WARC_MAX_SIZE=300000", "--set", "PROGRESS_ENABLED=False",
                        "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1", timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
-    assert "finished: warc_write_failed" in proc.stdout
+    assert proc.stdout.startswith("FAILED: disk full (warc: "), proc.stdout
     assert "ENOSPC" in proc.stdout + proc.stderr + (out / "crawl.log").read_text("utf-8", "replace")
     # copy out (the full disk has no room for a recovery's fixity line), recover, and check everything
     saved = tmp_path / "saved"
@@ -297,7 +297,7 @@ def test_38_unwritable_output_fails_before_the_first_request(tmp_path: Path) -> 
     try:
         with FaultServer() as fs:
             for target in targets:
-                proc = run_cli("crawl", "--start-url", fs.url("/"), "--out", str(target),
+                proc = run_cli("crawl", "--start-url", fs.url("/"), "--portal", "disk", "--out", str(target),
                                "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1", timeout=60)
                 assert proc.returncode == 2, proc.stderr
                 assert proc.stderr.startswith("crawler crawl: error:") and str(target) in proc.stderr

@@ -133,7 +133,7 @@ def test_state_and_export_agree_with_the_portal(series: Series) -> None:
     assert len(rows) == RELEASES + series.mutation["add"]
     assert rows[deleted]["removed_at"] is not None
     assert sum(1 for r in rows.values() if r["removed_at"]) == 1
-    assert [r["outcome"] for r in runs] == ["finished"] * 3
+    assert [r["outcome"] for r in runs] == ["complete"] * 3
     assert json.loads(runs[0]["warc_files"]) and runs[1]["listed"] == RELEASES
     for rid, row in rows.items():
         if rid != deleted:
@@ -192,5 +192,5 @@ def test_run_due_started_twice_at_once_crawls_each_due_portal_once(tmp_path: Pat
             runs = state.runs(portal)
         finally:
             state.close()
-        assert [r["outcome"] for r in runs] == ["finished"]  # the loser was refused before starting a run
+        assert [r["outcome"] for r in runs] == ["complete"]  # the loser was refused before starting a run
         assert len(read_lines(root / portal / "releases.jsonl")) == 15

@@ -125,6 +125,6 @@ def test_a_crawl_scheduled_through_scrapyd_archives_and_honours_the_lock(scrapyd
     assert list((out / "warc").glob("*.warc.gz")) and not list((out / "warc").glob("*.open"))
     state = CrawlState(out / "state.sqlite")
     try:
-        assert [r["outcome"] for r in state.runs("demo")] == ["finished"]
+        assert [r["outcome"] for r in state.runs("demo")] == ["complete"]
     finally:
         state.close()

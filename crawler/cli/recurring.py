@@ -4,7 +4,7 @@ registry side of ``crawl --portal ID`` (`prepare_crawl`, `finish_crawl`).
 Exit statuses: `crawler.report.verdict.Exit` (0 complete, 1 failed, 2 bad input, 3 finished but flagged: the
 release count or the field coverage dropped sharply against the portal's previous run, 4 not run: another run
 holds the portal, or crawled it since it was found due, 5 incomplete or interrupted). ``run-due`` exits with the
-worst of its crawls' statuses (1 before 5 before 3 before 4 before 0).
+worst of its crawls' statuses (1 before 5 before 3 before 0; a portal another run held counts as 0).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from crawler.cli.common import EXIT_OK, CliError, Exit
 from crawler.report.verdict import Verdict
 
 DEFAULT_REGISTRY = "portals.toml"
-#: The order in which run-due reports the worst of its crawls' exit statuses.
-SEVERITY = (Exit.PROBLEM, Exit.INCOMPLETE, Exit.FLAGGED, Exit.NOT_RUN, Exit.OK)
+#: The order in which run-due reports the worst of its crawls' exit statuses (a crawl not run counts as 0).
+SEVERITY = (Exit.PROBLEM, Exit.INCOMPLETE, Exit.FLAGGED, Exit.OK)
 
 
 # -- crawl --portal ID ---------------------------------------------------------------------------------------
@@ -198,8 +198,8 @@ def cmd_run_due(args: argparse.Namespace) -> int:
                 print(f"{_now()} {item[0]}: {run_line(Path(args.archive_root) / item[0], item[1], code)}",
                       flush=True)
         time.sleep(0.2)
-    codes = set(results.values())
-    return next((int(code) for code in SEVERITY if code in codes), int(Exit.PROBLEM))
+    codes = set(results.values()) - {int(Exit.NOT_RUN)}  # another run had it, or crawled it since: not a problem
+    return next((int(code) for code in SEVERITY if code in codes), int(Exit.OK) if not codes else int(Exit.PROBLEM))
 
 
 def _now() -> str:
