@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip --disable-pip-version-check -q
 PYWB_VENV  := .pywb-venv
 PYWB_STAMP := $(PYWB_VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ install: $(STAMP) $(PYWB_STAMP)
 demo: $(STAMP)
 	$(BIN)/crawler demo --releases 300 --out output/demo
 
+# report.html is checked in headless Chromium: Debian's chromium and chromium-driver, from apt when missing.
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+		|| sudo sh -c 'apt-get update -qq && apt-get install -y -qq chromium chromium-driver'
+
 # The scaleout tests need a real Redis: 127.0.0.1:6379 when it answers, else a private redis-server the test
 # session starts on a free loopback port (Debian's package, installed here when missing).
-test: lint $(PYWB_STAMP)
+test: lint $(PYWB_STAMP) browser
 	.ci/ensure-redis
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
