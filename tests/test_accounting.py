@@ -23,14 +23,14 @@ from tests.support.faultserver import FaultServer, html_page, redirect, respond,
 from tests.support.invariants import assert_accounted, load_report
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
-SOFT_404 = ("<html><head><title>页面不存在</title></head><body><div class='error'>对不起，您访问的页面不存在或已被删除！"
-            "<a href='/index.html'>返回首页</a></div></body></html>").encode()
+SOFT_404 = ("<html><head><title>页面不存在</title></head><body><div class='error'>"
+            "对不起，您访问的页面不存在或已被删除！<a href='/index.html'>返回首页</a></div></body></html>").encode()
 #: The error template of a Hanweb site: a short page in the site's chrome, with no release labels.
 HANWEB_ERROR = ("<html><head><title>测试区人民政府</title><link href='/module/error/css/error.css'></head><body>"
                 "<div class='top'>首页 | 政务公开 | 政务服务</div><div class='err404'><img src='/module/error/"
                 "images/404.png'>很抱歉，您要访问的内容已删除或不存在。</div></body></html>").encode()
-RELEASE_ABOUT_404 = html_page("本站于今日起启用新域名，旧链接可能显示“页面不存在”，请从首页进入。发布日期：2024-01-01 来源：办公室",
-                              title="关于启用新域名的通知").decode()
+RELEASE_ABOUT_404 = html_page("本站于今日起启用新域名，旧链接可能显示“页面不存在”，请从首页进入。"
+                              "发布日期：2024-01-01 来源：办公室", title="关于启用新域名的通知").decode()
 
 
 # -- units: the soft-404 rules, the ledger, the verdict --------------------------------------------------------
@@ -61,6 +61,9 @@ def test_ledger_states_move_forward_and_the_first_outcome_wins() -> None:
     assert store.by_column() == {"10": {"listed": 2, "archived": 1, "failed": 1, "skipped": 0, "open": 0},
                                  "11": {"listed": 1, "archived": 1, "failed": 0, "skipped": 0, "open": 0}}
     assert not list(store.open_entries())
+    store.learn("u4", "10", "list", 2)
+    store.learn("u4", "10", "list", 2)  # listed twice: the dupefilter drops one copy, the other is fetched
+    assert not store.drop_copy("u4") and store.drop_copy("u4")
     store.close()
 
 

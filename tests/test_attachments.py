@@ -165,7 +165,7 @@ def test_asset_hosts_are_exact_names_and_bad_ones_are_refused(tmp_path: Path) ->
     assert not scope.allows("ftp://oss.example.cn/a.pdf")
     with pytest.raises(ValueError, match="PORTAL_ASSET_HOSTS"):
         parse_asset_hosts(["http://oss.example.cn/"])
-    proc = run_cli("crawl", "--start-url", "http://127.0.0.1:9/", "--out", str(tmp_path / "x"),
+    proc = run_cli("crawl", "--start-url", "http://127.0.0.1:9/", "--portal", "demo", "--out", str(tmp_path / "x"),
                    "--asset-hosts", "oss.example.cn:443")
     assert proc.returncode == 2
     assert "--asset-hosts" in proc.stderr and "oss.example.cn:443" in proc.stderr and "Traceback" not in proc.stderr

@@ -78,7 +78,8 @@ def _urls_in_warc_order(warc_files: list[Path]) -> list[str]:
 def test_replay_of_a_wget_warc_equals_our_rows(tmp_path: Path) -> None:
     out_dir = tmp_path / "ours"
     with SimulatorProcess(releases=120, seed=11) as sim:
-        crawl = run_cli("crawl", "--start-url", sim.base_url, "--out", str(out_dir), "--delay", "0",
+        crawl = run_cli("crawl", "--start-url", sim.base_url, "--portal", "demo", "--out", str(out_dir),
+                        "--delay", "0",
                         "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1")
         assert crawl.returncode == 0, crawl.stdout[-2000:]
         urls = _urls_in_warc_order(sorted((out_dir / "warc").glob("*.warc.gz")))

@@ -48,7 +48,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
         for run in (1, 2):
             if run == 2:
                 mutations.write_text(json.dumps({"validators": False}), encoding="utf-8")
-            proc = run_cli("crawl", "--start-url", sim.base_url, "--out", str(out), "--delay", "0",
+            proc = run_cli("crawl", "--start-url", sim.base_url, "--portal", "demo", "--out", str(out),
+                           "--delay", "0",
                            "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1", "--set", "RECURRING_REFRESH_WINDOW_DAYS=100000")
             assert proc.returncode == 0, proc.stdout[-2000:]
     run1, run2 = sorted((out / "warc").glob("*.warc.gz"))

@@ -232,7 +232,9 @@ def test_51_robots_disallow_behind_redirect_and_404_error_page(tmp_path: Path) -
         blocked = fs.route(release_path("blocked"), respond(200, html_page("禁止"), HTML))
         allowed = lenient.route(release_path("allowed"), respond(200, html_page("允许"), HTML))
         crawl = run_fault_crawl(tmp_path / "out", urls=[blocked, allowed], settings=ROBOTS)
-        assert fs.hits(blocked) == 0 and crawl.failure_for(blocked)["reason"] == "robots"
+        # robots.txt refusals are skips by policy: counted, never a failure row (docs/report.md)
+        assert fs.hits(blocked) == 0 and crawl.failure_for(blocked) is None
+        assert crawl.stats["skips/robots"] == 1 and crawl.stats["robots/disallowed"] == 1
         assert lenient.hits(allowed) == 1 and crawl.row_for(allowed) is not None
     assert crawl.returncode == 0, crawl.output[-2000:]
     assert_archive_invariants(crawl.out_dir)
@@ -259,7 +261,8 @@ def test_52_output_names_never_come_from_urls(tmp_path: Path, fs: FaultServer) -
     made = sorted(str(p.relative_to(crawl.out_dir)) for p in crawl.out_dir.rglob("*"))
     warcs = [m for m in made if m.startswith("warc/") and m.endswith(".warc.gz")]
     assert len(warcs) >= 3
-    fixed = ["crawl.log", "*.jsonl", "stats.json", "state.sqlite*", "*.lock", "warc", "warc/manifest-sha256.txt"]
+    fixed = ["crawl.log", "*.jsonl", "stats.json", "state.sqlite*", "*.lock", "warc", "warc/manifest-sha256.txt",
+             "report.json", "report.html"]
     assert all(any(fnmatch.fnmatch(m, pattern) for pattern in fixed) for m in set(made) - set(warcs)), made
     assert not {"escape", "escape2", "x", "CON", "aux"} & {Path(m).stem for m in made}
     assert all(re.fullmatch(r"warc/crawl-\d{17}-\d{5}-faulttest\.warc\.gz", w) for w in warcs), warcs

@@ -12,7 +12,8 @@ one to its outcome through signals only, never through the spider's list walking
 - ``item_dropped`` / ``item_error``: a skip when the drop says so (``skip_reason``: ``unchanged``), else a
   failure row ``not_exported``; ``spider_error`` on a release page: a failure row ``parse_error``;
 - ``failure_recorded``: failed with the row's reason; ``release_skipped``: skipped with its reason;
-- ``request_dropped`` (the dupefilter) of a redirect whose target is already fetched: skipped ``duplicate``.
+- ``request_dropped`` (the dupefilter): a redirect whose target is fetched already, or the only request of a URL
+  the dupefilter takes for another one (``;jsessionid=`` variants): skipped ``duplicate``.
 
 At close (before the failure log closes), every entry with no outcome is settled: a release request over
 ``DEPTH_LIMIT`` or ``URLLENGTH_LIMIT`` (Scrapy's filters drop those silently) is a ``depth_limit`` /
@@ -148,8 +149,12 @@ class ReleaseLedger:
                            response)
 
     def request_dropped(self, request: Request) -> None:
+        """The dupefilter dropped a release request: a redirect to a page fetched already, or a URL it takes for
+        another one (``;jsessionid=`` variants) is a ``duplicate`` skip; a URL listed twice keeps its other copy."""
         key = self._key(request)
-        if key is not None and key != request.url:  # a redirect to a page fetched already
+        if key is None:
+            return
+        if key != request.url or self.store.drop_copy(key):
             self.store.advance(key, SKIPPED, "duplicate")
 
     def failure_recorded(self, request: Request, reason: str, row: Any) -> None:

@@ -23,7 +23,7 @@ OPEN = (PENDING, FETCHED, QUEUED)
 
 _SCHEMA = """
 CREATE TABLE entries (key TEXT PRIMARY KEY, column_id TEXT, via TEXT, depth INTEGER, state TEXT NOT NULL,
-                      reason TEXT);
+                      reason TEXT, copies INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE listings (column_id TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (column_id, key)) WITHOUT ROWID;
 CREATE TABLE aliases (url TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -73,10 +73,23 @@ class LedgerStore:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO entries (key, column_id, via, depth, state) VALUES (?, ?, ?, ?, ?)",
             (key, column_id, via, depth, PENDING))
+        new = cur.rowcount > 0
+        if not new:  # listed again: one more request for it is on its way (the dupefilter drops all but one)
+            self.db.execute("UPDATE entries SET copies = copies + 1 WHERE key=?", (key,))
         if column_id:
             self.db.execute("INSERT OR IGNORE INTO listings (column_id, key) VALUES (?, ?)", (column_id, key))
         self._changed()
-        return cur.rowcount > 0
+        return new
+
+    def drop_copy(self, key: str) -> bool:
+        """One request for *key* was dropped as a duplicate: True when it was the last one (so the page is fetched
+        under another URL the dupefilter takes for the same), False when another copy of it is still on its way."""
+        row = self.db.execute("SELECT copies FROM entries WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return False
+        self.db.execute("UPDATE entries SET copies = copies - 1 WHERE key=? AND copies > 0", (key,))
+        self._changed()
+        return int(row[0]) <= 1
 
     def alias(self, url: str, key: str) -> None:
         """*url* is where the release learnt as *key* answered (after redirects)."""

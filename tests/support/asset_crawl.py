@@ -80,7 +80,7 @@ def crawl(out_dir: Path, releases: int = RELEASES, *settings: str, asset_hosts: 
           ) -> tuple[Path, str, str, dict[str, Any], Any]:
     """Crawl a fresh simulator into ``out_dir``; returns (out_dir, base_url, asset_host, sim stats, process)."""
     with SimulatorProcess(releases=releases, seed=SEED) as sim:
-        args = ["crawl", "--start-url", sim.base_url, "--out", str(out_dir), "--delay", "0",
+        args = ["crawl", "--start-url", sim.base_url, "--portal", "demo", "--out", str(out_dir), "--delay", "0",
                 "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1,127.0.0.2"]
         if asset_hosts:
             args += ["--asset-hosts", sim.asset_host.split(":")[0]]

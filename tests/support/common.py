@@ -64,7 +64,10 @@ def check_crawl_law(args: tuple[str, ...] | list[str], proc: subprocess.Complete
     out = Path(args[list(args).index("--out") + 1]) if "--out" in args else REPO / "output" / (
         "demo" if args[0] == "demo" else "crawl")
     out = out if out.is_absolute() else REPO / out
-    report = json.loads((out / "report.json").read_text("utf-8"))
+    try:
+        report = json.loads((out / "report.json").read_text("utf-8"))
+    except FileNotFoundError:
+        report = {"run_id": None}
     if report["run_id"] != ran.group(1):
         if "disk full" in proc.stdout:
             return  # the report itself could not be written
