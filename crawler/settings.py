@@ -278,6 +278,9 @@ SCALEOUT_RATE_LIMIT_ENABLED = False
 REPORT_ENABLED = True
 #: Where they go; empty means beside JSONL_OUTPUT_PATH.
 REPORT_DIR = ""
+#: Draw report.html's plots (matplotlib, about a second a run); off leaves the page its figures and tables only
+#: (the test suite's many small fault crawls switch them off; `crawler report OUT` always draws them).
+REPORT_PLOTS = True
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).

@@ -34,15 +34,19 @@ def _svg(fig: Figure, name: str) -> str:
     salt: dict[Any, Any] = {"svg.hashsalt": f"report-{name}"}
     with rc_context(salt), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Glyph ... missing from font": the browser draws those glyphs
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     start = text.find("<svg")
     return text[start:] if start >= 0 else text
 
 
-def _figure(height: float, width: float = 7.5) -> Figure:
+def _figure(height: float, labels: Sequence[str] = (), width: float = 7.5, bottom: float = 0.45) -> Figure:
+    """A figure whose margins fit its category labels (measured by length, not by a second drawing pass)."""
     with rc_context(_RC):
         fig = Figure(figsize=(width, height))
+    longest = max((sum(2 if ord(c) > 0x2E80 else 1 for c in label) for label in labels), default=4)
+    left = min(0.55, (0.35 + 0.062 * longest) / width)
+    fig.subplots_adjust(left=left, right=0.86, top=1 - 0.32 / height, bottom=min(0.45, bottom / height))
     return fig
 
 
@@ -60,9 +64,9 @@ def bars(name: str, counts: Mapping[str, float], title: str, xlabel: str = "", *
     """A horizontal bar chart of one series (largest first unless *sort* is False)."""
     items = _trim(list(counts.items())) if sort else list(counts.items())
     with rc_context(_RC):
-        fig = _figure(max(1.4, 0.28 * len(items) + 0.9))
-        ax = fig.add_subplot()
         labels = [str(k) for k, _ in items][::-1]
+        fig = _figure(max(1.4, 0.28 * len(items) + 0.9), labels)
+        ax = fig.add_subplot()
         values = [float(v) for _, v in items][::-1]
         bars_ = ax.barh(range(len(values)), values, color=COLORS["bar"])
         ax.set_yticks(range(len(values)), labels)
@@ -80,7 +84,8 @@ def columns_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     ranked = sorted(rows, key=lambda r: -(max(r["listed"], r.get("declared_total") or 0)))[:MAX_BARS]
     series = ("declared", "listed", "archived", "failed", "skipped")
     with rc_context(_RC):
-        fig = _figure(max(1.8, 0.55 * len(ranked) + 1.0))
+        labels = [f"{r['column_id']} {r.get('name') or ''}".strip() for r in ranked][::-1]
+        fig = _figure(max(1.8, 0.55 * len(ranked) + 1.0), labels)
         ax = fig.add_subplot()
         height = 0.16
         for index, serie in enumerate(series):
@@ -88,8 +93,7 @@ def columns_chart(rows: Sequence[Mapping[str, Any]]) -> str:
             values = [float(r.get(key) or 0) for r in ranked][::-1]
             ax.barh([y + (2 - index) * height for y in range(len(ranked))], values, height=height,
                     color=COLORS[serie], label=serie)
-        ax.set_yticks(range(len(ranked)),
-                      [f"{r['column_id']} {r.get('name') or ''}".strip() for r in ranked][::-1])
+        ax.set_yticks(range(len(ranked)), labels)
         ax.set_title("Releases per column", loc="left")
         ax.set_xlabel("releases")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
@@ -100,7 +104,7 @@ def months_chart(by_month: Mapping[str, int]) -> str:
     """Releases per month of their release date (a column chart in time order)."""
     items = sorted((k, v) for k, v in by_month.items() if k != "unknown")
     with rc_context(_RC):
-        fig = _figure(2.6)
+        fig = _figure(2.8, bottom=0.75)
         ax = fig.add_subplot()
         ax.bar(range(len(items)), [v for _, v in items], color=COLORS["bar"])
         step = max(1, len(items) // 12)

@@ -75,7 +75,7 @@ class RunReportExtension:
         started = time.monotonic()
         try:
             report = build_report(self.paths, self.stats.get_stats(), verdict=decide(self.stats.get_stats()))
-            write_report(self.paths.report_dir, report)
+            write_report(self.paths.report_dir, report, plots=wiring.getbool(self.crawler.settings, "REPORT_PLOTS"))
         except OSError as exc:  # a full disk
             wiring.output_failed(self.crawler, "report", exc, "report_write_failed")
             self.decide()

@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from crawler.report import charts
-
 _CSS = """
 body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",system-ui,sans-serif;margin:2em auto;
 max-width:62em;color:#222;line-height:1.45;padding:0 1em}
@@ -65,8 +63,8 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int]
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """The whole page for one report (see the module docstring)."""
+def render_html(report: Mapping[str, Any], *, plots: bool = True) -> str:
+    """The whole page for one report (see the module docstring); *plots* False leaves the plots out."""
     verdict, releases, run = report["verdict"], report["releases"], report["run"]
     outcome = str(verdict["outcome"])
     parts = [
@@ -100,7 +98,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         ("pages / s", f"{rate['pages_per_second']:.1f}"), ("releases / s", f"{rate['releases_per_second']:.1f}"),
         ("failure rows", _n(report["failures"]["count"])), ("off-site links", _n(report["offsite"]["links"])),
     ]))
-    parts += _plots(report)
+    parts += _plots(report) if plots else ['<p class="meta">Plots were switched off for this run (REPORT_PLOTS); '
+                                           "<code>crawler report OUT</code> draws them.</p>"]
     parts += _columns_table(report["columns"])
     parts += _failures_table(report["failures"])
     parts.append('<p class="meta">report.json holds the same figures (schema: '
@@ -109,6 +108,8 @@ def render_html(report: Mapping[str, Any]) -> str:
 
 
 def _plots(report: Mapping[str, Any]) -> list[str]:
+    from crawler.report import charts  # matplotlib: imported only when plots are drawn
+
     parts = ["<h2>Plots</h2>"]
     columns = report["columns"]
     if columns:

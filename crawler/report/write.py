@@ -43,11 +43,12 @@ def _replace(path: Path, data: bytes) -> None:
             temporary.unlink()
 
 
-def write_report(report_dir: Path, report: Mapping[str, Any]) -> tuple[Path, Path]:
-    """Validate, then write ``report.json`` and ``report.html`` into *report_dir*; return both paths."""
+def write_report(report_dir: Path, report: Mapping[str, Any], *, plots: bool = True) -> tuple[Path, Path]:
+    """Validate, then write ``report.json`` and ``report.html`` (with its plots unless *plots* is False) into
+    *report_dir*; return both paths."""
     validate_report(report)
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, html_path = report_dir / REPORT_JSON, report_dir / REPORT_HTML
     _replace(json_path, (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-    _replace(html_path, render_html(report).encode("utf-8"))
+    _replace(html_path, render_html(report, plots=plots).encode("utf-8"))
     return json_path, html_path

@@ -33,6 +33,8 @@ TEST_SETTINGS: dict[str, Any] = {
     "WARC_FSYNC_INTERVAL": 0.2,
     "JSONL_FSYNC_INTERVAL": 0.2,
     "WARC_CRAWLHOST": "faulttest",
+    # report.json is written and checked after every fault crawl; report.html's plots are the report tests' business
+    "REPORT_PLOTS": False,
     "LOG_LEVEL": "DEBUG",
     # Crawl subprocesses may only connect to the loopback fixture servers (the IP policy refuses the rest).
     "ARCHIVER_ALLOWED_IPS": "127.0.0.1",

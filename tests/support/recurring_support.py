@@ -13,7 +13,7 @@ from tests.support.common import run_cli
 
 #: Attachments and page requisites are other features; off here, so the counts below are about releases.
 FAST = ("--set", "ARCHIVER_ALLOWED_IPS=127.0.0.1", "--set", "ATTACHMENTS_ENABLED=False",
-        "--set", "REQUISITES_ENABLED=False", "--set", "RECURRING_FLUSH_INTERVAL=0.2")
+        "--set", "REQUISITES_ENABLED=False", "--set", "RECURRING_FLUSH_INTERVAL=0.2", "--set", "REPORT_PLOTS=False")
 
 
 def write_registry(path: Path, base_url: str, *, refresh_window: str = "36500d", portal: str = "demo") -> Path:
