@@ -304,3 +304,15 @@ def test_a_site_that_is_no_portal_is_said_so_in_one_line(tmp_path: Path) -> None
     assert proc.returncode == Exit.PROBLEM
     assert proc.stdout.splitlines()[0] == (f"FAILED: not a portal the spider knows: {start} has no Hanweb "
                                            "generator meta and no column links")
+
+
+def test_the_progress_line_says_what_is_archived_known_failed_and_left() -> None:
+    from crawler.progress import progress_line
+
+    stats = {"response_received_count": 1520, "ledger/rows_archived": 1310, "ledger/learnt": 1402,
+             "failures/count": 3, "failures/kind/release": 2, "skips/robots": 8,
+             "lists/declared_total/1": 1500, "lists/declared_total/2": 500}
+    line = progress_line(stats, 60.0)
+    assert line.startswith("pages 1520  releases 1310/1402 known  failures 3  21.8/s  left 680 of 2000 declared, "
+                           "about 31s"), line
+    assert "left" not in progress_line({"ledger/learnt": 5}, 1.0)

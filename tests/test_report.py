@@ -48,6 +48,25 @@ def test_report_json_validates_and_says_what_the_crawl_did(demo: Path) -> None:
         validate_report(broken)
 
 
+def test_the_run_id_is_in_warcinfo_the_report_the_failure_rows_and_the_state(demo: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.recurring.state import CrawlState
+
+    run_id = load_report(demo)["run_id"]
+    for path in sorted((demo / "warc").glob("*.warc.gz")):
+        with path.open("rb") as handle:
+            info = next(iter(ArchiveIterator(handle)))
+            assert info.rec_type == "warcinfo" and f"run-id: {run_id}" in info.content_stream().read().decode()
+    assert {json.loads(line)["run_id"] for line in (demo / "failures.jsonl").read_text("utf-8").splitlines()} <= {
+        run_id}
+    state = CrawlState(demo / "state.sqlite")
+    try:
+        assert [(r["run_uid"], r["outcome"]) for r in state.runs("demo")] == [(run_id, "complete")]
+    finally:
+        state.close()
+
+
 def test_the_stats_dump_is_json(demo: Path) -> None:
     text = (demo / "crawl.log").read_text("utf-8")
     at = text.rindex("Dumping Scrapy stats (JSON):")
