@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.report.verdict import Exit
 from crawler.scaleout import child
 from crawler.scaleout.assign import machine_of
 from crawler.scaleout.broker import RetryableJobError
@@ -41,9 +42,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("crawler.scaleout")
 
 _PORTAL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-#: Exit statuses of ``crawler crawl`` (``Exit`` in crawler/cli/common.py; this room does not import the CLI).
-EXIT_OK, EXIT_CRAWL_PROBLEM, EXIT_BAD_INPUT, EXIT_FLAGGED, EXIT_NOT_RUN = 0, 1, 2, 3, 4
-FINAL_EXITS = {EXIT_OK: "done", EXIT_FLAGGED: "flagged", EXIT_NOT_RUN: "not run", EXIT_BAD_INPUT: "bad input"}
+#: Exit statuses of ``crawler crawl``: the one list, ``Exit`` in crawler/report/verdict.py (a room below this one).
+EXIT_OK, EXIT_CRAWL_PROBLEM, EXIT_BAD_INPUT = int(Exit.OK), int(Exit.PROBLEM), int(Exit.BAD_INPUT)
+EXIT_FLAGGED, EXIT_NOT_RUN, EXIT_INCOMPLETE = int(Exit.FLAGGED), int(Exit.NOT_RUN), int(Exit.INCOMPLETE)
+#: Exit statuses that end a job (the rest, a failed crawl, are retried). An incomplete crawl is final: its verdict
+#: names what is missing, and the next scheduled run tries again.
+FINAL_EXITS = {EXIT_OK: "done", EXIT_FLAGGED: "flagged", EXIT_NOT_RUN: "not run", EXIT_BAD_INPUT: "bad input",
+               EXIT_INCOMPLETE: "incomplete"}
 ATTEMPTS_TTL = 7 * 86400
 #: A job interrupted by its worker's shutdown is queued again at once (another worker, or this one restarted,
 #: resumes it), not after the failure backoff.
@@ -232,7 +237,7 @@ def _verdict(out: Path) -> str | None:
         return None
     value = report.get("verdict") if isinstance(report, dict) else None
     if isinstance(value, dict):
-        value = value.get("status") or value.get("verdict")
+        value = value.get("outcome") or value.get("status") or value.get("verdict")
     return str(value) if value is not None else None
 
 
