@@ -314,5 +314,5 @@ def test_the_progress_line_says_what_is_archived_known_failed_and_left() -> None
              "lists/declared_total/1": 1500, "lists/declared_total/2": 500}
     line = progress_line(stats, 60.0)
     assert line.startswith("pages 1520  releases 1310/1402 known  failures 3  21.8/s  left 680 of 2000 declared, "
-                           "about 31s"), line
+                           "about 30s"), line
     assert "left" not in progress_line({"ledger/learnt": 5}, 1.0)

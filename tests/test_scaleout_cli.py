@@ -104,6 +104,6 @@ def test_a_crawl_with_an_older_fencing_token_does_not_run(tmp_path: Path) -> Non
     proc = run_cli("crawl", "--portal", "p1", "--portals", str(_registry(tmp_path / "p.toml")), "--out", str(out),
                    "--set", "SCALEOUT_FENCING_TOKEN=3", timeout=120)
     assert proc.returncode == 4, proc.stdout + proc.stderr
-    assert "not crawled: a run with a newer lease token holds this portal" in proc.stdout
+    assert "NOT RUN: a run with a newer lease token holds this portal" in proc.stdout
     runs = sqlite3.connect(out / "state.sqlite").execute("SELECT count(*) FROM runs").fetchone()
     assert runs == (0,)  # no run was started: nothing was written under the older token

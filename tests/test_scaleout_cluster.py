@@ -207,7 +207,7 @@ def test_a_crawl_fenced_out_mid_run_stops_and_commits_nothing_more(tmp_path: Pat
                 crawl.kill()
                 crawl.wait()
     assert crawl.returncode == 4, stdout
-    assert "not crawled: a run with a newer lease token holds this portal" in stdout
+    assert "NOT RUN: a run with a newer lease token holds this portal" in stdout
     assert applied() == fenced_at < 40, "the fenced run committed after the newer token was recorded"
     outcome = sqlite3.connect(state).execute("SELECT outcome FROM runs").fetchall()
     assert outcome == [(None,)], "the fenced run recorded an outcome over the newer holder's state"

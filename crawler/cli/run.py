@@ -95,6 +95,8 @@ def summary_lines(stats: dict[str, Any], verdict: Verdict, elapsed: float, out_d
             return 0
 
     lines = [verdict.headline]
+    if verdict.outcome == "not_run":  # nothing was crawled: nothing more to say
+        return [*lines, f"exit status {int(verdict.exit_status)} ({verdict.outcome})"]
     lines += [f"  - {detail}" for detail in verdict.details]
     lines += [f"  note: {note}" for note in verdict.notes]
     archived = n("ledger/archived")
