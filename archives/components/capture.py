@@ -38,6 +38,7 @@ from archives.http_record import HttpExchange, header_text
 from archives.skip_records import skip_record_fields
 from archives.warc_writer import RotatingWarcWriter, WarcWriteError, revisit_profile
 from crawler import meta, wiring
+from crawler.crawl_logs import OnlyThisCrawl
 from crawler.signals import attachment_skipped
 
 if TYPE_CHECKING:
@@ -215,6 +216,7 @@ class WarcCaptureExtension:
         if self._log_handler is not None:
             return
         handler = _CrawlLogHandler(self.log_level, self.log_max_bytes)
+        handler.addFilter(OnlyThisCrawl(self.crawler))  # several crawls in one process: this crawl's lines only
         settings = self.crawler.settings
         handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
         logging.getLogger().addHandler(handler)

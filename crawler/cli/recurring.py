@@ -4,7 +4,7 @@ registry side of ``crawl --portal ID`` (`prepare_crawl`, `finish_crawl`).
 Exit statuses: `crawler.report.verdict.Exit` (0 complete, 1 failed, 2 bad input, 3 finished but flagged: the
 release count or the field coverage dropped sharply against the portal's previous run, 4 not run: another run
 holds the portal, or crawled it since it was found due, 5 incomplete or interrupted). ``run-due`` exits with the
-worst of its crawls' statuses (1 before 5 before 3 before 0; a portal another run held counts as 0).
+worst of its crawls' statuses (1 before 2 before 5 before 3 before 0; a portal another run held counts as 0).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import argparse
 import contextlib
 import csv
 import json
+import os
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 from archives.pointer import WarcPointer
@@ -28,7 +30,7 @@ from crawler.report.verdict import Verdict
 
 DEFAULT_REGISTRY = "portals.toml"
 #: The order in which run-due reports the worst of its crawls' exit statuses (a crawl not run counts as 0).
-SEVERITY = (Exit.PROBLEM, Exit.INCOMPLETE, Exit.FLAGGED, Exit.OK)
+SEVERITY = (Exit.PROBLEM, Exit.BAD_INPUT, Exit.INCOMPLETE, Exit.FLAGGED, Exit.OK)
 
 
 # -- crawl --portal ID ---------------------------------------------------------------------------------------
@@ -169,37 +171,79 @@ def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int
 
 
 def cmd_run_due(args: argparse.Namespace) -> int:
-    """Crawl every due portal, at most --parallel at a time, each in its own process; one timestamped line per
-    portal with its outcome, its counts and its main failure reason (from the run's report.json)."""
+    """Crawl every due portal, at most --parallel at a time, spread over --processes crawl processes (`crawler
+    crawl-batch`: several portals per process); one timestamped line per portal with its outcome, its counts and its
+    main failure reason (from the run's report.json)."""
     from crawler.cli.inputs import parse_settings
     from crawler.wiring import new_run_id
 
     if args.parallel < 1:
         raise CliError(f"--parallel expects a number >= 1, got {args.parallel}")
+    if args.processes is not None and args.processes < 1:
+        raise CliError(f"--processes expects a number >= 1, got {args.processes}")
     parse_settings(args.set)  # refused here, before any crawl starts
     queue = [(portal.id, last["run_id"] if last else 0) for portal, last, _d, due in _schedule_rows(args) if due]
     if not queue:
         print(f"{_now()} no portal is due", flush=True)
         return EXIT_OK
-    running: list[tuple[str, str, subprocess.Popen[bytes]]] = []
+    count = min(args.processes or os.cpu_count() or 1, args.parallel, len(queue))
+    events: Queue[tuple[int, dict[str, Any] | None]] = Queue()
+    children: list[tuple[subprocess.Popen[str], set[str]]] = []
+    run_ids: dict[str, str] = {}
+    for index in range(count):
+        group = [(portal, last, new_run_id()) for portal, last in queue[index::count]]
+        run_ids.update({portal: run_id for portal, _last, run_id in group})
+        concurrency = args.parallel // count + (1 if index < args.parallel % count else 0)
+        child = subprocess.Popen(batch_command(args, group, concurrency), stdout=subprocess.PIPE, text=True,
+                                 encoding="utf-8")
+        children.append((child, {portal for portal, _l, _r in group}))
+        threading.Thread(target=_read_events, args=(index, child, events), daemon=True).start()
     results: dict[str, int] = {}
-    while queue or running:
-        while queue and len(running) < args.parallel:
-            portal_id, last_run = queue.pop(0)
-            run_id = new_run_id()
-            print(f"{_now()} {portal_id}: crawling (run {run_id})", flush=True)
-            running.append((portal_id, run_id, subprocess.Popen(crawl_command(args, portal_id, last_run, run_id),
-                                                                stdout=subprocess.DEVNULL)))
-        for item in list(running):
-            code = item[2].poll()
-            if code is not None:
-                running.remove(item)
-                results[item[0]] = code
-                print(f"{_now()} {item[0]}: {run_line(Path(args.archive_root) / item[0], item[1], code)}",
-                      flush=True)
-        time.sleep(0.2)
+    open_children = len(children)
+    while open_children:
+        index, event = events.get()
+        if event is None:  # that process ended: any portal it did not report on failed with it
+            open_children -= 1
+            code = children[index][0].wait()
+            for portal in sorted(children[index][1] - set(results)):
+                results[portal] = code if code not in (0, int(Exit.NOT_RUN)) else int(Exit.PROBLEM)
+                line = run_line(Path(args.archive_root) / portal, run_ids[portal], results[portal])
+                print(f"{_now()} {portal}: {line} (its crawl process ended with status {code})", flush=True)
+        elif event.get("event") == "started":
+            print(f"{_now()} {event['portal']}: crawling (run {event['run_id']})", flush=True)
+        elif event.get("event") == "finished" and event.get("portal") in run_ids:
+            portal, code = str(event["portal"]), int(event["exit"])
+            results[portal] = code
+            line = run_line(Path(args.archive_root) / portal, run_ids[portal], code)
+            if event.get("error") and code == int(Exit.BAD_INPUT):
+                line += f": {event['error']}"
+            print(f"{_now()} {portal}: {line}", flush=True)
     codes = set(results.values()) - {int(Exit.NOT_RUN)}  # another run had it, or crawled it since: not a problem
     return next((int(code) for code in SEVERITY if code in codes), int(Exit.OK) if not codes else int(Exit.PROBLEM))
+
+
+def batch_command(args: argparse.Namespace, group: list[tuple[str, int, str]], concurrency: int) -> list[str]:
+    """The ``crawler crawl-batch`` command line run-due starts for a group of portals."""
+    command = [sys.executable, "-m", "crawler.cli", "crawl-batch", "--portals", str(_registry_path(args)),
+               "--archive-root", str(args.archive_root), "--concurrency", str(concurrency)]
+    for portal, last_run, run_id in group:
+        command += ["--job", f"{portal},{last_run},{run_id}"]
+    if args.state:
+        command += ["--state", args.state]
+    for pair in args.set or []:
+        command += ["--set", pair]
+    return command
+
+
+def _read_events(index: int, child: subprocess.Popen[str], events: Queue[tuple[int, dict[str, Any] | None]]) -> None:
+    """Pass a crawl-batch process's JSON lines to run-due's loop; None when the process closed its output."""
+    assert child.stdout is not None
+    for line in child.stdout:
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if isinstance(event, dict):
+                events.put((index, event))
+    events.put((index, None))
 
 
 def _now() -> str:
@@ -309,9 +353,11 @@ def register(sub: Any) -> None:
     due = sub.add_parser("due", help="print the ids of the portals due now")
     schedule_args(due)
     due.set_defaults(func=cmd_due)
-    run_due = sub.add_parser("run-due", help="crawl the portals due now (each in its own process)")
+    run_due = sub.add_parser("run-due", help="crawl the portals due now (several per crawl process)")
     schedule_args(run_due)
     run_due.add_argument("--parallel", type=int, default=1, help="portals crawled at the same time")
+    run_due.add_argument("--processes", type=int, default=None,
+                         help="crawl processes the portals are spread over (default: one per core, at most --parallel)")
     run_due.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a Scrapy setting")
     run_due.set_defaults(func=cmd_run_due)
     export = sub.add_parser("export-state", help="write every release's state (seen, removed, latest capture)")

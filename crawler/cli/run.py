@@ -4,12 +4,16 @@ that states the verdict first (`crawler.report.verdict`), and the exit status th
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import logging
 import os
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import check_writable_dir
+from crawler.cli.common import CliError, check_writable_dir
 from crawler.report.verdict import Verdict, decide
 
 
@@ -79,6 +83,113 @@ def run_crawl(start_url: str, out_dir: Path, *, portal: str, delay: float | None
         signal.signal(signal.SIGINT, signal.default_int_handler)
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
+
+
+@dataclass
+class CrawlJob:
+    """One portal's crawl in a multi-crawl process: what ``crawler crawl`` would be given for it."""
+
+    portal: str
+    start_url: str
+    out_dir: Path
+    delay: float | None = None
+    allowed_hosts: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Called when a crawl of `run_crawls` ends: the job, its final stats (None when it could not start) and the
+#: error that kept it from starting or ended it early (None for a crawl that ran to its close).
+JobDone = Callable[[CrawlJob, dict[str, Any] | None, str | None], None]
+
+
+def run_crawls(jobs: list[CrawlJob], *, concurrency: int, process_log: Path, on_done: JobDone) -> None:
+    """Run several crawls in this process, at most ``concurrency`` at a time, each with its own settings, output
+    directory, WARC files, state, lock, report and ``crawl.log`` (`crawler.crawl_logs`); the log lines of no
+    crawl go to ``process_log``. One reactor, Scrapy's per-host download slots and delays within each crawl.
+    ``on_done`` is called as each crawl ends, in the reactor thread."""
+    from scrapy import signals
+    from scrapy.utils.project import get_project_settings
+
+    from crawler import crawl_logs
+
+    settings = get_project_settings()
+    settings.set("LOG_FILE", str(process_log), priority="cmdline")
+    settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # crawl_logs routes the records
+    # The reactor has one name resolver, and the IP policy sits in it (crawler.fetch.ip_policy), built from the
+    # process's settings: a batch pools its portals' allowances of non-public addresses (docs/recurring.md).
+    from scrapy.settings import BaseSettings
+
+    pooled_ips = sorted({str(entry) for job in jobs
+                         for entry in BaseSettings(job.extra).getlist("ARCHIVER_ALLOWED_IPS")})
+    if pooled_ips:
+        settings.set("ARCHIVER_ALLOWED_IPS", pooled_ips, priority="cmdline")
+    process = _process_class()(settings)
+    crawl_logs.start_routing(settings)
+    pending = list(jobs)
+    running: list[Any] = []
+
+    def start_next() -> None:
+        while pending and len(running) < concurrency:
+            job = pending.pop(0)
+            try:
+                check_writable_dir(job.out_dir / "warc", "WARC output")
+            except CliError as exc:  # one portal's directory, not the batch
+                on_done(job, None, str(exc))
+                continue
+            crawler = process.create_crawler("hanweb")
+            for key, value in crawl_settings(job.out_dir, portal=job.portal, delay=job.delay,
+                                             extra=job.extra).items():
+                crawler.settings.set(key, value, priority="cmdline")
+            handler = crawl_logs.add_crawl_log(crawler)
+            crawler.signals.connect(_LogCounterFix(crawler), signal=signals.engine_started, weak=False)
+            context = contextvars.copy_context()
+            context.run(crawl_logs.CURRENT_CRAWLER.set, crawler)
+            running.append(crawler)
+            done = context.run(process.crawl, crawler, start_url=job.start_url, portal=job.portal,
+                               allowed_hosts=job.allowed_hosts)
+            done.addBoth(finished, job, crawler, handler)
+
+    def finished(result: Any, job: CrawlJob, crawler: Any, handler: logging.Handler) -> None:
+        running.remove(crawler)
+        logging.root.removeHandler(handler)
+        handler.close()
+        error = None if not hasattr(result, "getErrorMessage") else result.getErrorMessage()
+        stats = dict(crawler.stats.get_stats()) if getattr(crawler, "_stats", None) is not None else None
+        try:
+            on_done(job, stats, error)
+        finally:
+            start_next()
+            if not pending and not running:
+                _stop_reactor_soon()
+
+    start_next()
+    if not running:
+        return
+    try:
+        process.start(stop_after_crawl=False)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _stop_reactor_soon() -> None:
+    from twisted.internet import reactor as installed
+
+    reactor: Any = installed
+    if reactor.running:
+        reactor.callLater(0, reactor.stop)
+
+
+class _LogCounterFix:
+    """At ``engine_started``: the crawler's ``log_count/*`` stats count its own lines only."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    def __call__(self) -> None:
+        from crawler import crawl_logs
+
+        crawl_logs.own_log_counter(self.crawler)
 
 
 def verdict_of(stats: dict[str, Any]) -> Verdict:
