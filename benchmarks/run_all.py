@@ -2,7 +2,8 @@
 
 The crawl benchmark's WARC is the one the replay benchmark reads, and its full crawl is the small size of the
 memory benchmark (the same command), so the figures come from the same run. The queue-worker benchmark
-(benchmarks/scaleout_bench.py) comes last, on a redis-server of its own.
+(benchmarks/scaleout_bench.py) comes next, on a redis-server of its own, then the many-portals curve
+(benchmarks/many_portals_bench.py).
 
     .venv/bin/python -m benchmarks.run_all [--releases 5000] [--large 50000] [--pages 300]
 """
@@ -17,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import crawl_bench, extract_bench, memory_bench, replay_bench, scaleout_bench
+from benchmarks import crawl_bench, extract_bench, many_portals_bench, memory_bench, replay_bench, scaleout_bench
 from benchmarks.common import BenchmarkError, machine
 
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             replay_bench.run(work / "crawl" / "full" / "warc", work=work / "replay")
             memory_bench.run((args.releases, args.large), known={args.releases: crawl["full"]})
             scaleout_bench.run(_mkdir(work / "scaleout"))
+            many_portals_bench.run()
     except BenchmarkError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
