@@ -8,7 +8,7 @@ PIP    := $(BIN)/pip --disable-pip-version-check -q
 PYWB_VENV  := .pywb-venv
 PYWB_STAMP := $(PYWB_VENV)/.installed
 
-.PHONY: install demo test lint bench clean browser
+.PHONY: install demo test test-quick lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ browser:
 test: lint $(PYWB_STAMP) browser
 	.ci/ensure-redis
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The suite without the slow crawls (held-out portals, variation seeds) and the Redis queue tests: a few minutes.
+test-quick: lint $(PYWB_STAMP) browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not scaleout"
 
 # ruff; mypy (strict, [tool.mypy]); the layer contracts of docs/architecture.md ([tool.importlinter]).
 lint: $(STAMP)

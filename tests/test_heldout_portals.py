@@ -22,6 +22,8 @@ from tests.support.heldout.runs import Finished, Runs
 from tests.support.heldout.server import PortalServer
 from tests.support.heldout.walker import Walker
 
+pytestmark = pytest.mark.slow  # `make test-quick` leaves these crawls out
+
 #: seeds of the held-out portals: every list form (both, ranges-only, broken ranges, pages-only, pageNum) twice,
 #: UTF-8 and GBK, every template kind on portals without a malformed nav link (15 ... 59), then a malformed nav link
 #: on the home page only (1) and on every page (41)

@@ -17,6 +17,8 @@ from simulator.process import SimulatorProcess
 from tests.support.common import CrawlResult, load_truth, read_jsonl, run_cli
 from tests.support.truth import completeness, field_mismatches
 
+pytestmark = pytest.mark.slow  # `make test-quick` leaves these crawls out
+
 #: The variation seeds of the suite (VARY_SEEDS="1-40" or "3,17" to choose others).
 SEED_SPEC = os.environ.get("VARY_SEEDS", "1-20")
 #: Releases per seeded portal: enough for several list pages per column, small enough for 20+ crawls.
