@@ -286,3 +286,11 @@ REPORT_PLOTS = True
 #: Show a live progress line on a terminal (never when stderr is not a terminal).
 PROGRESS_ENABLED = True
 PROGRESS_INTERVAL = 1.0
+
+# -- Many crawls in one process (crawler crawl-batch, run by run-due; docs/recurring.md) -----------------------
+#: The fsyncs a second a crawl-batch process allows itself over all its crawls. Each crawl fsyncs its WARC, its
+#: JSONL and its state checkpoint every second by default, and an fsync blocks the reactor (milliseconds on a
+#: busy disk): 150 crawls in one process would spend every second in fsync. A batch stretches those three
+#: intervals to concurrency x 3 / BATCH_FSYNCS_PER_SECOND seconds (never below their settings), unless a run sets
+#: them itself. Only power loss can take what the interval did not fsync yet; a killed process loses nothing.
+BATCH_FSYNCS_PER_SECOND = 30.0

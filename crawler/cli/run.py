@@ -128,6 +128,7 @@ def run_crawls(jobs: list[CrawlJob], *, concurrency: int, process_log: Path, on_
     crawl_logs.start_routing(settings)
     pending = list(jobs)
     running: list[Any] = []
+    stretched = fsync_intervals(settings, concurrency)
 
     def start_next() -> None:
         while pending and len(running) < concurrency:
@@ -141,6 +142,9 @@ def run_crawls(jobs: list[CrawlJob], *, concurrency: int, process_log: Path, on_
             for key, value in crawl_settings(job.out_dir, portal=job.portal, delay=job.delay,
                                              extra=job.extra).items():
                 crawler.settings.set(key, value, priority="cmdline")
+            for key, value in stretched.items():
+                if key not in job.extra:  # a run that sets its own interval keeps it
+                    crawler.settings.set(key, value, priority="cmdline")
             handler = crawl_logs.add_crawl_log(crawler)
             crawler.signals.connect(_LogCounterFix(crawler), signal=signals.engine_started, weak=False)
             context = contextvars.copy_context()
@@ -170,6 +174,20 @@ def run_crawls(jobs: list[CrawlJob], *, concurrency: int, process_log: Path, on_
         process.start(stop_after_crawl=False)
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+#: The intervals of a crawl's periodic fsyncs (its WARC, its JSONL, its state checkpoint).
+FSYNC_INTERVALS = ("WARC_FSYNC_INTERVAL", "JSONL_FSYNC_INTERVAL", "RECURRING_FLUSH_INTERVAL")
+
+
+def fsync_intervals(settings: Any, concurrency: int) -> dict[str, float]:
+    """The fsync intervals of each crawl of a batch, stretched so that all of them together stay within
+    ``BATCH_FSYNCS_PER_SECOND`` (crawler/settings.py); never shorter than the settings' own."""
+    from crawler import wiring
+
+    budget = max(wiring.getfloat(settings, "BATCH_FSYNCS_PER_SECOND"), 0.001)
+    floor = concurrency * len(FSYNC_INTERVALS) / budget
+    return {key: max(wiring.getfloat(settings, key), floor) for key in FSYNC_INTERVALS}
 
 
 def _stop_reactor_soon() -> None:
