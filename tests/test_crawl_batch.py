@@ -74,3 +74,17 @@ def test_three_portals_in_one_process_each_as_if_alone(tmp_path: Path) -> None:
             assert run_ids[other] not in log, f"{other}'s lines in {portal}'s crawl.log"
             assert portals[other].base_url not in log, f"{other}'s URLs in {portal}'s crawl.log"
         assert sim.base_url in log
+
+
+def test_a_batch_stretches_fsync_intervals_to_its_budget() -> None:
+    from scrapy.settings import Settings
+
+    from crawler.cli.run import FSYNC_INTERVALS, fsync_intervals
+
+    settings = Settings({"BATCH_FSYNCS_PER_SECOND": 30.0, "WARC_FSYNC_INTERVAL": 1.0, "JSONL_FSYNC_INTERVAL": 2.0,
+                         "RECURRING_FLUSH_INTERVAL": 1.0})
+    assert fsync_intervals(settings, 1) == {"WARC_FSYNC_INTERVAL": 1.0, "JSONL_FSYNC_INTERVAL": 2.0,
+                                            "RECURRING_FLUSH_INTERVAL": 1.0}
+    many = fsync_intervals(settings, 150)
+    assert set(many) == set(FSYNC_INTERVALS) and all(value == 15.0 for value in many.values())
+    assert sum(len(many) / value for value in many.values()) * 150 / len(many) <= 30.0
