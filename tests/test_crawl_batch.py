@@ -87,4 +87,4 @@ def test_a_batch_stretches_fsync_intervals_to_its_budget() -> None:
                                             "RECURRING_FLUSH_INTERVAL": 1.0}
     many = fsync_intervals(settings, 150)
     assert set(many) == set(FSYNC_INTERVALS) and all(value == 15.0 for value in many.values())
-    assert sum(len(many) / value for value in many.values()) * 150 / len(many) <= 30.0
+    assert 150 * sum(1 / value for value in many.values()) <= 30.0 + 1e-9  # fsyncs a second, all crawls
