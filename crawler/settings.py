@@ -43,6 +43,10 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 #: column -> sub-column -> list page -> release is 4; Scrapy's DepthMiddleware) and requests per host.
 DEPTH_LIMIT = 8
 TRAP_MAX_PAGES_PER_HOST = 1_000_000
+#: Requests one list widget may make (every form together) before its walk stops as truncated: a trap cap, never a
+#: plan (lists are paged until an empty page or pages of records seen before); hit, it is counted
+#: (``lists/truncated/<column>``), logged, and the run is incomplete. 2000 pages of 45 records is 90,000 releases.
+LIST_MAX_PAGES_PER_WIDGET = 2000
 #: Dedupe key without ;jsessionid=-style path parameters (the URL fetched and archived keeps them).
 REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.trap_limits.SessionlessRequestFingerprinter"
 #: Seen-set of 8 bytes per request instead of Scrapy's ~90 (0.8 MB instead of 5.2 MB for 57,000 requests), so memory

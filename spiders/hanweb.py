@@ -20,22 +20,23 @@ from crawler.items import ReleaseItem, fetched_at_of, found_attachment
 from crawler.meta import capture_pointer
 from pipelines import EXTRACTOR_VERSION
 from spiders.attachments import AttachmentConfig, AttachmentTracker
+from spiders.column_lists import LIST_PRIORITY, WALK, ColumnLists
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import (
     article_ids,
     column_id_of,
-    declared_total,
     looks_like_hanweb,
     parse_column_page,
-    parse_dataproxy,
+    parse_list_answer,
     release_key,
 )
+from spiders.links import MALFORMED_STAT
+from spiders.list_walk import EXHAUSTED, PAGENUM, WidgetWalk
 from spiders.release_page import parse_release_document
 from spiders.requisites import RequisiteFinder
 
 #: Release pages are fetched before more list pages, so the queue holds at most a few list pages' releases.
 RELEASE_PRIORITY = 10
-LIST_PRIORITY = 0
 
 
 class HanwebSpider(scrapy.Spider):
@@ -44,6 +45,7 @@ class HanwebSpider(scrapy.Spider):
     name = "hanweb"
     attachments: AttachmentTracker
     requisites: RequisiteFinder
+    lists: ColumnLists
 
     def __init__(self, start_url: str | None = None, portal: str = "demo", allowed_hosts: str | None = None,
                  **kwargs: Any) -> None:
@@ -57,10 +59,6 @@ class HanwebSpider(scrapy.Spider):
         self.allowed_domains = hosts or sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""})
         #: Column id -> name, learned from the column pages (a few dozen per portal).
         self.column_names: dict[str, str] = {}
-        #: Hashes of (column, record URLs) of the list pages seen, to notice a server that ignores paging.
-        self._list_page_keys: set[int] = set()
-        #: Columns whose list endpoint reported its own <totalrecord> (that one wins over the column page's).
-        self._endpoint_totals: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> HanwebSpider:
@@ -72,6 +70,7 @@ class HanwebSpider(scrapy.Spider):
         spider.requisites = RequisiteFinder(crawler, wiring.getbool(settings, "REQUISITES_ENABLED"),
                                             wiring.getint(settings, "REQUISITES_MAX_SIZE"), scope,
                                             spider.parse_requisite, spider.requisite_failed)
+        spider.lists = ColumnLists(crawler, spider.parse_dataproxy, spider.list_failed)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -93,12 +92,13 @@ class HanwebSpider(scrapy.Spider):
         stats.set_value("home/url", response.url)
         stats.max_value("home/hanweb", int(looks_like_hanweb(response.text)))
         stats.max_value("home/column_links", len(listing.column_links))
+        self._count_malformed(listing.malformed)
         for url in listing.column_links:
             yield self._column_request(url)
         yield from self._release_requests(listing.records, listing.column_id, None, _encoding(response), response.url)
 
     def parse_column(self, response: Response) -> Iterator[scrapy.Request]:
-        """Releases embedded in the column page, its sub-columns, and the dataproxy pages still to fetch."""
+        """Releases the column page shows, its sub-columns, and the first request of each of its list widgets."""
         if not hasattr(response, "text"):
             return
         listing = parse_column_page(response.text, response.url)
@@ -107,59 +107,64 @@ class HanwebSpider(scrapy.Spider):
         if column_id and column_name:
             self.column_names.setdefault(column_id, column_name)
         self.crawler.stats.inc_value("lists/column_pages")
-        self._declared_total(column_id, declared_total(response.text), endpoint=False)
+        self._count_malformed(listing.malformed)
         yield from self._release_requests(listing.records, column_id, column_name, _encoding(response), response.url)
         for url in listing.column_links:
             yield self._column_request(url)
         meta = {"column_id": column_id, "column_name": column_name, "list_page": response.url,
                 "list_encoding": _encoding(response)}
-        for list_request in listing.next_requests:
-            if list_request.body is None:
-                yield scrapy.Request(list_request.url, callback=self.parse_dataproxy, meta=dict(meta),
-                                     priority=LIST_PRIORITY)
-            else:
-                yield scrapy.Request(
-                    list_request.url, method="POST", body=list_request.body, callback=self.parse_dataproxy,
-                    meta=dict(meta), priority=LIST_PRIORITY,
-                    headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": response.url},
-                )
+        yield from self.lists.start(column_id, listing.widgets, response, meta, [r.url for r in listing.records])
 
     def parse_dataproxy(self, response: Response) -> Iterator[scrapy.Request]:
-        """Releases listed by one dataproxy answer; links resolve against the column page, not the endpoint."""
-        self.crawler.stats.inc_value("lists/dataproxy_pages")
+        """One page of a list widget: its releases (links resolve against the column page), then the walk's next
+        request; a page that is no list, or lists nothing from the start, hands the walk to the next form."""
+        walk: WidgetWalk = response.meta[WALK]
+        column_id, column_name = response.meta.get("column_id"), response.meta.get("column_name")
         base = response.meta.get("list_page", response.url)
-        records, total = parse_dataproxy(response.body, base)
-        self._declared_total(response.meta.get("column_id"), total, endpoint=True)
-        if not records:
-            self.crawler.stats.inc_value("lists/empty_dataproxy_pages")
-        elif self._repeats_a_list_page(response.meta.get("column_id"), records):
+        encoding = response.meta.get("list_encoding", "utf-8")
+        form = walk.form
+        self.crawler.stats.inc_value("lists/dataproxy_pages")
+        nextgroup = None
+        if form == PAGENUM:
+            listing = parse_column_page(response.text, response.url) if hasattr(response, "text") else None
+            records = listing.records if listing is not None else []
+            is_list = listing is not None
+            self._count_malformed(listing.malformed if listing is not None else 0)
+        else:
+            answer = parse_list_answer(response.body, base)
+            records, is_list, nextgroup = answer.records, answer.is_list, answer.nextgroup
+            self._count_malformed(answer.malformed)
+            self.lists.declared(column_id, walk.widget.key, answer.total, endpoint=True)
+            if answer.is_list and not answer.fragments:
+                self.crawler.stats.inc_value("lists/empty_dataproxy_pages")
+        yield from self._release_requests(records, column_id, column_name, encoding, response.url)
+        quiet = walk.quiet
+        ask = walk.answered(is_list, [record.url for record in records], nextgroup)
+        if walk.quiet > quiet:
             self.crawler.stats.inc_value("lists/pagination_anomaly")
-            self.logger.warning("pagination_anomaly: %s lists the same records as an earlier page of its column",
-                                response.url)
-        yield from self._release_requests(records, response.meta.get("column_id"),
-                                          response.meta.get("column_name"),
-                                          response.meta.get("list_encoding", "utf-8"), response.url)
+            self.logger.warning("pagination_anomaly: %s lists only records its list showed before", response.url)
+        if ask is None and walk.outcome == EXHAUSTED:
+            self.lists.stopped("seen" if walk.quiet > quiet else "empty")
+        yield from self.lists.follow(walk, ask, response.meta, response, form)
 
-    def _declared_total(self, column_id: str | None, total: int | None, *, endpoint: bool) -> None:
-        """``lists/declared_total/<column>``: the endpoint's latest <totalrecord>, else the column page's."""
-        if not column_id or total is None:
+    def list_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        """A list page answered an error (or none): the walk tries the widget's next form, else it ends failed."""
+        request = failure.request
+        walk: WidgetWalk | None = request.meta.get(WALK)
+        if walk is None:
             return
-        if endpoint:
-            self._endpoint_totals.add(column_id)
-        elif column_id in self._endpoint_totals:
-            return
-        self.crawler.stats.set_value(f"lists/declared_total/{column_id}", total)
+        form = walk.form
+        self.crawler.stats.inc_value("lists/error_pages")
+        yield from self.lists.follow(walk, walk.failed(), request.meta, None, form)
 
-    def _repeats_a_list_page(self, column_id: str | None, records: list[Any]) -> bool:
-        """True when a column's list page names exactly the records of an earlier one (a server ignoring paging)."""
-        key = hash((column_id, tuple(record.url for record in records)))
-        if key in self._list_page_keys:
-            return True
-        self._list_page_keys.add(key)
-        return False
+    def _count_malformed(self, count: int) -> None:
+        if count:
+            self.crawler.stats.inc_value(MALFORMED_STAT, count)
 
     def _column_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_column, priority=LIST_PRIORITY,
+        """A column page, without its query: ``?t=N`` cache-busters name the same page, ``?uid=U&pageNum=N`` pages
+        of it are walked by its widget."""
+        return scrapy.Request(url.split("?", 1)[0], callback=self.parse_column, priority=LIST_PRIORITY,
                               meta={"column_id": column_id_of(url)})
 
     def _release_requests(self, records: list[Any], column_id: str | None, column_name: str | None,

@@ -1,40 +1,35 @@
-"""Parsing of Hanweb column (list) pages and of the jpage ``dataproxy.jsp`` list endpoint.
+"""Hanweb URLs (release and column ids), list records, the answers of the jpage ``dataproxy.jsp`` list endpoint,
+and the column page as release links, sub-column links and list widgets.
 
 A column page embeds its first page of records in ``<script type="text/xml"><datastore>…`` (invisible to an HTML
-parser) and names the list endpoint and its parameters in an inline script. Later pages come from the endpoint,
-either as ``GET …?page=N`` or as ``POST …?startrecord=A&endrecord=B&perpage=P`` with a form body.
+parser) and names the list endpoint and its parameters in an inline script; `spiders.list_widgets` reads each list
+widget of the page, `spiders.list_walk` pages one widget until its list is exhausted. Every link goes through
+`spiders.links.absolute_url`: a malformed one is counted and skipped, never costing its neighbours.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from spiders.links import absolute_url, is_fetchable_href
+
+if TYPE_CHECKING:
+    from spiders.list_widgets import ListWidget
+
 ARTICLE_PATH = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_(\d+)\.html?", re.IGNORECASE)
 COLUMN_PATH = re.compile(r"/col/col(\d+)/(?:index\.html?)?$", re.IGNORECASE)
 
-_DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.IGNORECASE | re.DOTALL)
 _RECORD_CDATA = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[\s*<a\s+href=[\"']([^\"']+)[\"']", re.IGNORECASE)
 _TOTAL_RECORD = re.compile(r"""totalRecord['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
 _TOTAL_RECORD_XML = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.IGNORECASE)
-_PER_PAGE = re.compile(r"""perPage['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
-_GROUP_SIZE = re.compile(r"""groupSize['"]?\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
-_PROXY_URL = re.compile(r"""proxyUrl['"]?\s*[:=]\s*['"]([^'"]+)['"]""", re.IGNORECASE)
-_AJAX_PARAM = re.compile(r"ajaxParam\s*[:=]\s*\{(.*?)\}", re.IGNORECASE | re.DOTALL)
-_JS_PAIR = re.compile(r"""['"]?(\w+)['"]?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s]+))""")
-
-DEFAULT_PER_PAGE = 15
-DEFAULT_GROUP_SIZE = 3
-DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
-#: The form fields Hanweb's jpage sends with a record-range POST, in the order the CMS sends them.
-POST_FORM_KEYS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid", "webname",
-                  "permissiontype")
+_NEXTGROUP_A = re.compile(r"<a\s+href=[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,23 +41,16 @@ class ListRecord:
     date_text: str | None
 
 
-@dataclass(frozen=True)
-class ListRequest:
-    """A further list page to fetch: GET when ``body`` is None, else a form POST."""
-
-    url: str
-    body: str | None = None
-
-
 @dataclass
 class ColumnListing:
-    """What a column page tells: its records, its sub-column links and the list pages still to fetch."""
+    """What a column page tells: its release links, its sub-column links and its list widgets to walk."""
 
     column_id: str | None
     column_name: str | None
     records: list[ListRecord] = field(default_factory=list)
     column_links: list[str] = field(default_factory=list)
-    next_requests: list[ListRequest] = field(default_factory=list)
+    widgets: list[ListWidget] = field(default_factory=list)
+    malformed: int = 0  # links of the page that could not be made a URL (stat ``links/malformed``)
     total_records: int | None = None
 
 
@@ -131,9 +119,11 @@ def column_id_of(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def records_from_fragments(fragments: list[str], base_url: str) -> list[ListRecord]:
-    """Parse the HTML fragments of ``<record>`` CDATA sections; links resolve against the *page* URL."""
+def scan_records(fragments: list[str], base_url: str) -> tuple[list[ListRecord], int]:
+    """Release links of ``<record>`` CDATA fragments, resolved against the *page* URL, and how many record links
+    could not be made a URL (skipped; the caller counts them in ``links/malformed``; their neighbours stay)."""
     records: list[ListRecord] = []
+    malformed = 0
     for fragment in fragments:
         if not fragment.strip():
             continue
@@ -142,29 +132,56 @@ def records_from_fragments(fragments: list[str], base_url: str) -> list[ListReco
         except (etree.ParserError, ValueError):
             continue
         date_text = None
-        for span in tree.iter("span", "td", "em", "i"):
+        for span in tree.iter("span", "td", "em", "i", "b"):
             text = (span.text_content() or "").strip()
             if re.search(r"\d{4}[-/.年]\d{1,2}", text):
                 date_text = text
         for anchor in tree.iter("a"):
-            href = (anchor.get("href") or "").strip()
-            if not href or href.startswith(("javascript:", "#")):
+            href = anchor.get("href") or ""
+            if not is_fetchable_href(href):
                 continue
-            url = urljoin(base_url, href)
+            url = absolute_url(base_url, href)
+            if url is None:
+                malformed += 1
+                continue
             if article_ids(url) is None:
                 continue
             title = anchor.get("title") or anchor.text_content()
             records.append(ListRecord(url=url, title=" ".join(title.split()) or None, date_text=date_text))
             break
-    return records
+    return records, malformed
 
 
-def parse_dataproxy(body: bytes, base_url: str) -> tuple[list[ListRecord], int | None]:
-    """Records and ``totalrecord`` of a dataproxy answer, parsed from bytes with entities, DTDs and network off."""
+def records_from_fragments(fragments: list[str], base_url: str) -> list[ListRecord]:
+    """`scan_records` without the count of malformed links."""
+    return scan_records(fragments, base_url)[0]
+
+
+@dataclass(frozen=True)
+class ListAnswer:
+    """What one list-endpoint answer says: is it a list at all, its records, its own total and next page."""
+
+    is_list: bool
+    records: list[ListRecord]
+    total: int | None
+    nextgroup: str | None = None  # as written (relative to the page), None when the answer names none
+    malformed: int = 0
+    fragments: int = 0  # records in the answer, malformed or not
+
+
+_LIST_MARK = re.compile(rb"<(?:datastore|recordset|record)\b", re.IGNORECASE)
+
+
+def parse_list_answer(body: bytes, base_url: str) -> ListAnswer:
+    """A dataproxy answer parsed from bytes with entities, DTDs and network off; an HTML error page or any other
+    answer without a ``<datastore>``/``<recordset>`` is no list (``is_list`` False)."""
+    if not _LIST_MARK.search(body[:65536]) and not _LIST_MARK.search(body):
+        return ListAnswer(False, [], None)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              recover=False)
     fragments: list[str]
     total: int | None = None
+    nextgroup: str | None = None
     try:
         root = etree.fromstring(body, parser=parser)
         fragments = [rec.text or "" for rec in root.iter("record")]
@@ -172,88 +189,75 @@ def parse_dataproxy(body: bytes, base_url: str) -> tuple[list[ListRecord], int |
         total_text = (total_el.text or "").strip() if total_el is not None else ""
         if total_text.isdigit():
             total = int(total_text)
+        next_el = root.find(".//nextgroup")
+        if next_el is not None and next_el.text:
+            match = _NEXTGROUP_A.search(next_el.text)
+            nextgroup = match.group(1).replace("&amp;", "&") if match else None
     except etree.XMLSyntaxError:
         # Broken XML (control characters, a stray "]]>"): fall back to the CDATA sections themselves.
         text = body.decode("utf-8", errors="replace")
         fragments = _RECORD_CDATA.findall(text)
         match = _TOTAL_RECORD_XML.search(text)
         total = int(match.group(1)) if match else None
-    return records_from_fragments(fragments, base_url), total
+        found = _NEXTGROUP.search(text)
+        nextgroup = found.group(1).replace("&amp;", "&") if found else None
+    records, malformed = scan_records(fragments, base_url)
+    return ListAnswer(True, records, total, nextgroup, malformed, len([f for f in fragments if f.strip()]))
 
 
-def _js_object(text: str) -> dict[str, str]:
-    return {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in _JS_PAIR.finditer(text)}
+def parse_dataproxy(body: bytes, base_url: str) -> tuple[list[ListRecord], int | None]:
+    """Records and ``totalrecord`` of a dataproxy answer (`parse_list_answer`)."""
+    answer = parse_list_answer(body, base_url)
+    return answer.records, answer.total
 
 
-def _with_query(url: str, params: list[tuple[str, str]]) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
-
-
-def plan_list_requests(page_url: str, html: str, embedded_count: int) -> tuple[list[ListRequest], int | None]:
-    """The dataproxy requests that fetch the records a column page does not embed."""
-    total_match = _TOTAL_RECORD.search(html) or _TOTAL_RECORD_XML.search(html)
-    total = int(total_match.group(1)) if total_match else None
-    per_page = int(m.group(1)) if (m := _PER_PAGE.search(html)) else DEFAULT_PER_PAGE
-    group = int(m.group(1)) if (m := _GROUP_SIZE.search(html)) else DEFAULT_GROUP_SIZE
-    per_page = max(per_page, 1)
-    next_match = _NEXTGROUP.search(html)
-    proxy_match = _PROXY_URL.search(html)
-    if total is None or total <= embedded_count:
-        return [], total
-    next_href = next_match.group(1).replace("&amp;", "&") if next_match else ""
-    if next_href and "page" in dict(parse_qsl(urlsplit(next_href).query)):
-        base = urljoin(page_url, next_href)
-        params = [(k, v) for k, v in parse_qsl(urlsplit(base).query, keep_blank_values=True) if k != "page"]
-        first = embedded_count // per_page + 1
-        last = math.ceil(total / per_page)
-        return [ListRequest(_with_query(base, [("page", str(n)), *params])) for n in range(first, last + 1)], total
-    proxy_path = proxy_match.group(1) if proxy_match else None
-    if proxy_path is None and next_href:
-        proxy_path = urlsplit(next_href).path
-    proxy = urljoin(page_url, proxy_path or DEFAULT_PROXY_PATH)
-    ajax = _js_object(m.group(1)) if (m := _AJAX_PARAM.search(html)) else {}
-    form = [(key, ajax[key]) for key in POST_FORM_KEYS if key in ajax]
-    form += [(key, value) for key, value in ajax.items() if key not in POST_FORM_KEYS]
-    body = urlencode(form)
-    step = per_page * max(group, 1)
-    requests = []
-    for start in range(embedded_count + 1, total + 1, step):
-        end = min(start + step - 1, total)
-        query = [("startrecord", str(start)), ("endrecord", str(end)), ("perpage", str(per_page))]
-        requests.append(ListRequest(_with_query(proxy, query), body=body))
-    return requests, total
+def page_links(tree: lxml_html.HtmlElement, page_url: str) -> tuple[list[tuple[str, lxml_html.HtmlElement]], int]:
+    """Every ``<a href>``, ``<iframe src>``, ``<frame src>`` of a page as an absolute URL with its element, and how
+    many could not be made a URL (skipped: one malformed link never costs its neighbours)."""
+    found: list[tuple[str, lxml_html.HtmlElement]] = []
+    malformed = 0
+    for element in tree.iter("a", "iframe", "frame", "IFRAME", "FRAME"):
+        href = element.get("href") if str(element.tag).lower() == "a" else element.get("src")
+        if href is None or not is_fetchable_href(href):
+            continue
+        url = absolute_url(page_url, href)
+        if url is None:
+            malformed += 1
+            continue
+        found.append((url, element))
+    return found, malformed
 
 
 def parse_column_page(html: str, page_url: str) -> ColumnListing:
-    """Everything the crawl needs from one column page: records, sub-columns and the further list requests."""
+    """Everything the crawl needs from one column page: release links, sub-columns, and its list widgets."""
     column_id = column_id_of(page_url)
-    fragments: list[str] = []
-    for datastore in _DATASTORE.findall(html):
-        fragments.extend(_RECORD_CDATA.findall(datastore))
-    records = records_from_fragments(fragments, page_url)
-    seen = {record.url for record in records}
     column_links: list[str] = []
     column_name = None
+    links: list[tuple[str, lxml_html.HtmlElement]] = []
+    malformed = 0
     try:
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         tree = None
     if tree is not None:
         column_name = column_name_of(tree)
-        for element, _attr, link, _pos in tree.iterlinks():
-            if element.tag not in ("a", "iframe", "frame"):
-                continue
-            url = urljoin(page_url, link.strip())
-            if article_ids(url) and url not in seen:
+        links, malformed = page_links(tree, page_url)
+    from spiders.list_widgets import parse_widgets  # the widget parser builds on this module's record parsing
+
+    scan = parse_widgets(html, page_url, [url for url, _ in links])
+    records = [record for widget in scan.widgets for record in widget.records]
+    seen = {record.url for record in records}
+    for url, element in links:
+        if article_ids(url):
+            if url not in seen:
                 title = element.get("title") or element.text_content()
                 records.append(ListRecord(url=url, title=" ".join(title.split()) or None, date_text=None))
                 seen.add(url)
-            elif column_id_of(url) and url not in column_links:
-                column_links.append(url)
-    next_requests, total = plan_list_requests(page_url, html, len(fragments))
+        elif column_id_of(url) and url not in column_links:
+            column_links.append(url)
     return ColumnListing(column_id=column_id, column_name=column_name, records=records,
-                         column_links=column_links, next_requests=next_requests, total_records=total)
+                         column_links=column_links, widgets=scan.widgets, malformed=malformed + scan.malformed,
+                         total_records=declared_total(html))
 
 
 def column_name_of(tree: lxml_html.HtmlElement) -> str | None:
