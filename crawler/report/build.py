@@ -171,11 +171,13 @@ def _columns(stats: Mapping[str, Any], facts: RowFacts) -> list[dict[str, Any]]:
     for column in columns(stats):
         found.append({"column_id": column.column_id, "name": column.name, "declared_total": column.declared,
                       "listed": column.listed, "archived": column.archived, "failed": column.failed,
-                      "skipped": column.skipped, "short": column.short, "list_failures": column.list_failures})
+                      "skipped": column.skipped, "short": column.short, "list_failures": column.list_failures,
+                      "list_end": column.list_end})
     if not found:  # a crawl older than the accounting: the rows per column are all there is
         for column_id, count in sorted(facts.by_column.items()):
             found.append({"column_id": column_id, "name": None, "declared_total": None, "listed": count,
-                          "archived": count, "failed": 0, "skipped": 0, "short": 0, "list_failures": 0})
+                          "archived": count, "failed": 0, "skipped": 0, "short": 0, "list_failures": 0,
+                          "list_end": None})
     return found
 
 

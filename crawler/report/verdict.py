@@ -10,8 +10,12 @@ The rules, first match wins (docs/reliability.md, "The verdict"):
    was listed; nothing was archived (every listed release failed or was skipped by robots.txt, scope or a limit).
 3. ``interrupted`` (exit 5): stopped by Ctrl-C (SIGINT/SIGTERM); the next run resumes.
 4. ``incomplete`` (exit 5): a listed release failed or reached no outcome, a limit skipped releases, a list or column
-   page could not be fetched, a column listed fewer releases than it declares (``lists/declared_total/<id>``), or
-   the run stopped early for another reason.
+   page could not be fetched (unless the column's lists were walked to their end in another form), a list was cut
+   short (``lists/truncated/<id>``: the trap cap ``LIST_MAX_PAGES_PER_WIDGET``; ``lists/unfinished/<id>``: no form of
+   a widget answered a list), a column listed fewer releases than it declares (``lists/declared_total/<id>``) while
+   its lists were not all walked to their end (``lists/exhausted/<id>``), or the run stopped early for another
+   reason. A column short of its declared total whose lists were all exhausted is a note, not a loss: totals are
+   stale (``list_end`` of the column in report.json).
 5. ``flagged`` (exit 3): complete, but the release count or the field coverage dropped sharply against the previous
    run (docs/recurring.md).
 6. ``complete`` (exit 0): every listed release was archived, or skipped as robots.txt, scope, unchanged, old,
@@ -75,11 +79,19 @@ class ColumnCount:
     failed: int
     skipped: int
     list_failures: int
+    #: how the column's lists ended: ``exhausted`` (every widget walked to its end), ``truncated`` (the trap cap
+    #: stopped one), ``unfinished`` (no form of a widget answered a list), None (not known: not walked, old stats)
+    list_end: str | None = None
 
     @property
     def short(self) -> int:
         """How many releases the column declares that its lists never named (0 when none or unknown)."""
         return max(0, (self.declared or 0) - self.listed)
+
+    @property
+    def lost_short(self) -> int:
+        """`short`, unless every list of the column was walked to its end (then the declared total is stale)."""
+        return 0 if self.list_end == "exhausted" else self.short
 
     @property
     def label(self) -> str:
@@ -135,6 +147,8 @@ def columns(stats: Mapping[str, Any]) -> list[ColumnCount]:
         ids.add(column)
     failed_lists = {k: _int(stats, f"lists/failed/{k}") for k in prefixed(stats, "lists/failed/")}
     ids |= set(failed_lists)
+    ends = {k: end for end in ("exhausted", "unfinished", "truncated") for k in prefixed(stats, f"lists/{end}/")}
+    ids |= set(ends) - {"?"}
     found = []
     for column in sorted(ids, key=lambda c: (len(c), c)):
         counts = per.get(column, {})
@@ -142,7 +156,7 @@ def columns(stats: Mapping[str, Any]) -> list[ColumnCount]:
         found.append(ColumnCount(column, str(name) if name else None, declared.get(column),
                                  int(counts.get("listed", 0)), int(counts.get("archived", 0)),
                                  int(counts.get("failed", 0)) + int(counts.get("open", 0)),
-                                 int(counts.get("skipped", 0)), failed_lists.get(column, 0)))
+                                 int(counts.get("skipped", 0)), failed_lists.get(column, 0), ends.get(column)))
     return found
 
 
@@ -213,30 +227,45 @@ def _complete_or_not(stats: Mapping[str, Any], reason: str, counts: str, failed:
     if other:
         details.append(f"{sum(other.values())} listed releases skipped ({_top(other)})")
     cols = columns(stats)
-    short = [c for c in cols if c.short]
+    short = [c for c in cols if c.lost_short]
     for column in short[:20]:
         details.append(f"{column.label}: lists named {column.listed} of the {column.declared} releases it declares "
                        f"({column.short} missing)")
     if len(short) > 20:
         details.append(f"... and {len(short) - 20} more columns short of their declared totals")
-    list_failures = _int(stats, "failures/kind/page")
+    cut = [c for c in cols if c.list_end in ("truncated", "unfinished")]
+    for column in cut[:20]:
+        why = ("stopped at LIST_MAX_PAGES_PER_WIDGET pages" if column.list_end == "truncated"
+               else "answered no list in any form")
+        details.append(f"{column.label}: a list widget {why}: its later releases are unknown")
+    recovered = sum(c.list_failures for c in cols if c.list_end == "exhausted")
+    list_failures = max(0, _int(stats, "failures/kind/page") - recovered)
     if list_failures:
-        where = [f"{c.label}: {c.list_failures}" for c in cols if c.list_failures][:8]
+        where = [f"{c.label}: {c.list_failures}" for c in cols if c.list_failures and c.list_end != "exhausted"][:8]
         details.append(f"{list_failures} list, column or home pages could not be fetched"
                        + (f" ({'; '.join(where)})" if where else "") + ": their releases are unknown")
     if reason != "finished":
         details.append(f"the run stopped early ({reason})")
     notes = []
+    stale = [c for c in cols if c.short and not c.lost_short]
+    if stale:
+        notes.append("lists walked to their end named fewer releases than their columns declare (stale totals): "
+                     + "; ".join(f"{c.label}: {c.listed} of {c.declared}" for c in stale[:8])
+                     + (" ..." if len(stale) > 8 else ""))
+    if recovered:
+        notes.append(f"{recovered} list requests failed in one form, and their lists were walked to the end in "
+                     "another: see failures.jsonl")
     dead = _int(stats, "failures/kind/dead_link")
     if dead:
         notes.append(f"{dead} links on the portal's pages lead to pages it says do not exist (404/410): see "
                      "failures.jsonl")
     if details:
-        missing = sum(c.short for c in short)
+        missing = sum(c.lost_short for c in short)
         lost = failed + sum(limited.values()) + sum(other.values())
         names = ", ".join(c.label for c in short[:5]) + (" ..." if len(short) > 5 else "")
         pieces = [f"{lost} listed releases not archived" if lost else "",
                   f"{missing} releases declared but never listed ({names})" if missing else "",
+                  "lists cut short (" + ", ".join(c.label for c in cut[:5]) + ")" if cut else "",
                   f"{list_failures} list pages could not be fetched" if list_failures else "",
                   f"stopped early ({reason})" if reason != "finished" else ""]
         head = f"{counts}; " + "; ".join(p for p in pieces if p)
