@@ -319,7 +319,9 @@ class PortalResource(resource.Resource):
             raise BadRequest("unknown unitid")
         if column.proxy != path:
             raise LookupError(path)
-        if column.style != style:
+        if column.style != style and style == "get":
+            # every column page declares a jpage call, so every column answers the POST a browser makes for it;
+            # the GET page=N form only where the column's <nextgroup> names it
             raise BadRequest(f"this column's list is fetched with {column.style.upper()}")
         return column
 

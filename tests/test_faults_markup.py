@@ -195,9 +195,10 @@ def test_case30_relative_cdata_links_resolved_against_the_column_page(portal: Po
 def test_case31_lying_pagination_is_bounded_and_logged(portal: Portal) -> None:
     pages = portal.fs.requests("/proxy5/dataproxy.jsp")
     asked = sorted(int(dict(parse_qsl(urlsplit(r.target).query))["page"]) for r in pages)
-    assert asked == list(range(1, 11))  # totalrecord 150 / perPage 15: ten pages, no more
+    # page 1 brings new records, pages 2 and 3 only those again: the walk stops there, whatever totalrecord says
+    assert asked == [1, 2, 3]
     anomalies = re.findall(r"pagination_anomaly: \S+/proxy5/dataproxy\.jsp", portal.crawl.log)
-    assert len(anomalies) == 9  # every page after the first repeats it
+    assert len(anomalies) == 2
     assert _ids(portal.fs, 5) == {"501.html", "502.html", "503.html", "504.html"}
 
 
@@ -248,7 +249,8 @@ def traps(tmp_path_factory: pytest.TempPathFactory) -> tuple[FaultCrawl, FaultSe
 def test_case33_depth_cap_stops_infinite_calendar_and_path_loop(traps: tuple[FaultCrawl, FaultServer]) -> None:
     crawl, fs = traps
     assert crawl.returncode == 0 and crawl.stats["finish_reason"] == "finished"
-    assert 2 <= fs.hits("/col/col7/index.html") <= DEPTH
+    # a column is named by its id: its query variants (an infinite ?day= calendar) are one column page
+    assert fs.hits("/col/col7/index.html") == 1
     assert 2 <= fs.hits("/col/col9/*") <= DEPTH
     assert crawl.stats["request_depth_max"] == DEPTH
     assert_archive_invariants(crawl.out_dir)

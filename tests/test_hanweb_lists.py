@@ -9,8 +9,8 @@ from spiders.hanweb_lists import (
     article_ids,
     parse_column_page,
     parse_dataproxy,
-    plan_list_requests,
 )
+from spiders.list_walk import WidgetWalk
 
 PAGE_URL = "http://www.example.gov.cn/col/col1389975/index.html"
 
@@ -51,33 +51,42 @@ def test_embedded_records_resolve_against_the_page_and_keep_full_titles() -> Non
     assert listing.column_id == "1389975"
     assert listing.column_name == "通知公告"
     assert listing.column_links == ["http://www.example.gov.cn/col/col1389976/index.html"]
-    assert listing.next_requests == []
+    [widget] = listing.widgets
+    assert widget.unit_id == "4455560" and widget.embedded == 15 and widget.total == 15 and widget.jpage
 
 
-def test_post_style_plans_record_ranges_with_the_cms_form_body() -> None:
+def test_post_style_asks_record_ranges_with_the_cms_form_body_one_group_at_a_time() -> None:
     html = _column_page("/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15", 100, 15)
-    listing = parse_column_page(html, PAGE_URL)
-    ranges = [dict(parse_qsl(urlsplit(r.url).query)) for r in listing.next_requests]
-    assert [(r["startrecord"], r["endrecord"]) for r in ranges] == [("16", "60"), ("61", "100")]
-    assert all(r["perpage"] == "15" for r in ranges)
-    assert all(urlsplit(r.url).path == "/module/web/jpage/dataproxy.jsp" for r in listing.next_requests)
-    body = dict(parse_qsl(listing.next_requests[0].body or ""))
+    [widget] = parse_column_page(html, PAGE_URL).widgets
+    walk = WidgetWalk.of("1389975", widget, PAGE_URL, 1, 2000)
+    first = walk.first()
+    assert first is not None and first.body is not None
+    assert dict(parse_qsl(urlsplit(first.url).query)) == {"startrecord": "16", "endrecord": "60", "perpage": "15"}
+    assert urlsplit(first.url).path == "/module/web/jpage/dataproxy.jsp"
+    body = dict(parse_qsl(first.body))
     assert body["columnid"] == "1389975" and body["unitid"] == "4455560" and body["webid"] == "1934"
     assert body["path"] == "/" and body["webname"] == "示例区人民政府"
-    assert (listing.next_requests[0].body or "").startswith("col=1&appid=1&webid=1934")
+    assert first.body.startswith("col=1&appid=1&webid=1934")
+    following = walk.answered(True, [f"http://www.example.gov.cn/art/2024/1/1/art_1389975_{i}.html" for i in range(45)])
+    assert following is not None
+    assert dict(parse_qsl(urlsplit(following.url).query))["startrecord"] == "61"
 
 
-def test_get_style_plans_every_remaining_page_on_the_path_the_page_names() -> None:
-    nextgroup = ("/module/jpage/dataproxy.jsp?page=1&appid=1&webid=1934&path=/&columnid=1389975"
+def test_get_style_follows_the_nextgroup_link_on_the_path_the_page_names() -> None:
+    nextgroup = ("/module/jpage/dataproxy.jsp?page=2&appid=1&webid=1934&path=/&columnid=1389975"
                  "&unitid=4455560&permissiontype=0")
     html = _column_page(nextgroup, 50, 15).replace("/module/web/jpage/dataproxy.jsp", "/module/jpage/dataproxy.jsp")
-    requests, total = plan_list_requests(PAGE_URL, html, 15)
-    assert total == 50
-    pages = [dict(parse_qsl(urlsplit(r.url).query))["page"] for r in requests]
-    assert pages == ["2", "3", "4"]
-    assert all(r.body is None for r in requests)
-    assert all(urlsplit(r.url).path == "/module/jpage/dataproxy.jsp" for r in requests)
-    assert dict(parse_qsl(urlsplit(requests[0].url).query))["unitid"] == "4455560"
+    html = html.replace("$('#4455560').jpage(", "void(")  # no jpage call: the GET chain is what a browser has
+    [widget] = parse_column_page(html, PAGE_URL).widgets
+    assert not widget.jpage and widget.total == 50
+    walk = WidgetWalk.of("1389975", widget, PAGE_URL, 1, 2000)
+    first = walk.first()
+    assert first is not None and first.body is None
+    assert urlsplit(first.url).path == "/module/jpage/dataproxy.jsp"
+    assert dict(parse_qsl(urlsplit(first.url).query))["page"] == "2"
+    following = walk.answered(True, ["http://www.example.gov.cn/art/2024/1/1/art_1389975_99.html"])
+    assert following is not None and dict(parse_qsl(urlsplit(following.url).query))["page"] == "3"
+    assert dict(parse_qsl(urlsplit(following.url).query))["unitid"] == "4455560"
 
 
 def test_dataproxy_answer_links_resolve_against_the_column_page() -> None:
