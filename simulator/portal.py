@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import prose
+from simulator.list_variants import ListVariant, draw_list_variant
 from simulator.mutations import MutationFile, Mutations
 from simulator.page_variants import DateTruth, PageVariant, draw_page, draw_template
 from simulator.variation import Variation, variation_of
@@ -248,6 +249,12 @@ class SimulatedPortal:
         return (release.maketime - dt.timedelta(hours=8) + dt.timedelta(hours=moved)).replace(tzinfo=dt.UTC)
 
     # -- columns and listing -------------------------------------------------------------------------------
+
+    def list_variant(self, column: Column) -> ListVariant | None:
+        """The column's list-side variant (``--vary``; ``simulator/list_variants.py``), None on the classic portal."""
+        if self.variation is None:
+            return None
+        return draw_list_variant(self.variation.rng("lists", column.cid), len(COLUMNS))
 
     def column_of(self, index: int) -> Column:
         return COLUMNS[index % len(COLUMNS)]

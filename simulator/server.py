@@ -23,6 +23,7 @@ from typing import Any
 from twisted.web import resource, server
 
 from simulator import page_variants, templates
+from simulator.list_variants import NEW_PROXY, OLD_PROXY, SIDE_RECORDS, SIDE_UNIT_OFFSET
 from simulator.mutations import MutationError
 from simulator.portal import (
     ASSET_ATTACH_PREFIX,
@@ -41,7 +42,7 @@ COUNTER_PATHS = frozenset(
         "/vc/vc/interface/visit.jsp",
     }
 )
-PROXY_PATHS = frozenset({"/module/web/jpage/dataproxy.jsp", "/module/jpage/dataproxy.jsp"})
+PROXY_PATHS = frozenset({NEW_PROXY, OLD_PROXY})
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 CONTENT_TYPES = {
     "utf-8": "text/html; charset=UTF-8",
@@ -81,6 +82,10 @@ def parse_http_date(text: str) -> dt.datetime | None:
 
 class BadRequest(Exception):
     """Malformed dataproxy parameters (answered with 400)."""
+
+
+class SideList(Exception):
+    """A request for a side list's later pages (``--vary``): answered with an empty list."""
 
 
 def _int(params: dict[str, list[str]], name: str) -> int:
@@ -301,6 +306,11 @@ class PortalResource(resource.Resource):
                 if page < 1:
                     raise BadRequest("bad page")
                 first, stop = (page - 1) * per_page, page * per_page
+        except SideList:  # --vary: a side list shows its few records on the page; its later pages are empty
+            self.requests["dataproxy"] += 1
+            xml = (f'<?xml version="1.0" encoding="utf-8"?><datastore><totalrecord>{SIDE_RECORDS}</totalrecord>'
+                   "<totalpage>1</totalpage><recordset></recordset></datastore>")
+            return self._send(request, xml.encode("utf-8"), "text/xml;charset=UTF-8")
         except BadRequest as exc:
             self.requests["bad_request"] += 1
             return self._send(request, str(exc).encode(), "text/plain; charset=UTF-8", 400)
@@ -310,12 +320,23 @@ class PortalResource(resource.Resource):
         xml = templates.dataproxy_xml(self.portal, column, first, stop, per_page, self._host(request))
         return self._send(request, xml.encode("utf-8"), "text/xml;charset=UTF-8")
 
-    @staticmethod
-    def _proxy_column(params: dict[str, list[str]], path: str, style: str) -> Column:
+    def _proxy_column(self, params: dict[str, list[str]], path: str, style: str) -> Column:
         column = COLUMNS_BY_ID.get(_int(params, "columnid"))
         if column is None:
             raise BadRequest("unknown columnid")
-        if _int(params, "unitid") != column.unitid:
+        unit = _int(params, "unitid")
+        variant = self.portal.list_variant(column)
+        if variant is not None:  # --vary: the forms and the path the column's list variant answers
+            if variant.proxy != path:
+                raise LookupError(path)
+            if unit == column.unitid + SIDE_UNIT_OFFSET:
+                raise SideList(column)
+            if unit != column.unitid:
+                raise BadRequest("unknown unitid")
+            if not (variant.answers_post if style == "post" else variant.answers_get):
+                raise BadRequest(f"this column's list is not fetched with {style.upper()}")
+            return column
+        if unit != column.unitid:
             raise BadRequest("unknown unitid")
         if column.proxy != path:
             raise LookupError(path)

@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Iterable
 
 from simulator import page_variants
+from simulator.list_variants import MALFORMED_RECORD, SIDE_RECORDS, SIDE_UNIT_OFFSET, ListVariant
 from simulator.portal import (
     COLUMNS,
     GROUP_SIZE,
@@ -640,6 +641,9 @@ def _iframe(src: str, height: int) -> str:
 def column_page(portal: SimulatedPortal, column: Column, host: str) -> str:
     """A column page: first page of records embedded as a `text/xml` datastore, jpage parameters inline."""
     total = portal.column_total(column)
+    variant = portal.list_variant(column)
+    if variant is not None:
+        return _varied_column_page(portal, column, host, variant)
     if column.style == "get":
         nextgroup = f"{column.proxy}?{jpage_query(column, 1)}"
     else:
@@ -667,6 +671,63 @@ def column_page(portal: SimulatedPortal, column: Column, host: str) -> str:
         records_xml(portal, column, 0, PER_PAGE, host),
         "</recordset></datastore></script></div>\r\n",
         _jpage_script(column, total),
+        "</div></div>\r\n",
+        _footer(language),
+        _visit_iframe(2, column.cid),
+        _tail(),
+    ]
+    return "".join(parts)
+
+
+def _varied_column_page(portal: SimulatedPortal, column: Column, host: str, variant: ListVariant) -> str:
+    """A column page drawn from the list variants (``--vary``): list form, proxy path, totals, a side list."""
+    total = portal.column_total(column)
+    declared = variant.declared_total(total)
+    proxy = variant.proxy
+    if variant.answers_get:
+        nextgroup = f"{proxy}?{jpage_query(column, variant.nextgroup_page)}"
+    else:
+        nextgroup = f"{proxy}?startrecord=1&endrecord={PER_PAGE * GROUP_SIZE}&perpage={PER_PAGE}"
+    widgets = []
+    if variant.side_list:
+        source = COLUMNS[variant.side_source]
+        unit = column.unitid + SIDE_UNIT_OFFSET
+        side = [f"<record><![CDATA[{record_li(portal.release(i), host)}]]></record>"
+                for i in portal.column_indices(source, 0, SIDE_RECORDS)]
+        side.insert(len(side) // 2, f"<record><![CDATA[{MALFORMED_RECORD}]]></record>")
+        form = (f"{{col:1,appid:'1',webid:{WEBID},path:'/',columnid:{column.cid},sourceContentType:1,"
+                f"unitid:'{unit}',webname:'{SITE_NAME}',permissiontype:0}}")
+        widgets.append(
+            f'<div class="side_list"><div id="{unit}"><script type="text/xml"><datastore><recordset>{"".join(side)}'
+            f"</recordset></datastore></script></div>\r\n<script>var param_{unit}={form};\r\n"
+            f"$(function(){{ $('#{unit}').jpage({{ dataStore: null, perPage: {SIDE_RECORDS}, groupSize: 1, "
+            f'totalRecord: {len(side)}, proxyUrl: "{proxy}", ajaxParam: param_{unit} }}); }});</script></div>\r\n')
+    jpage = ""
+    if variant.answers_post:
+        total_part = f"totalRecord:{declared}, " if declared is not None else ""
+        ajax = (f"{{col:1,appid:1,webid:{WEBID},path:'/',columnid:{column.cid},sourceContentType:1,"
+                f"unitid:{column.unitid},webname:'{SITE_NAME}',permissiontype:0}}")
+        jpage = (f"<script>\r\n$(document).ready(function(){{ $('#{column.unitid}').jpage({{ "
+                 f"proxyUrl:'{proxy}', {total_part}perPage:{PER_PAGE}, groupSize:{GROUP_SIZE}, "
+                 f"barPosition:'bottom', ajaxParam:{ajax}}}); }});\r\n</script>\r\n")
+    elif declared is not None:
+        jpage = f"<script>var totalRecord_{column.unitid} = {declared};</script>\r\n"
+    language = column.language
+    parts = [
+        _head(f"{column.name} - {SITE_NAME if language == 'zh' else SITE_NAME_EN}", _UTF8_META,
+              "2024-12-31 23:10:05", host,
+              [f'<meta name="ColumnName" content="{esc(column.name)}">', '<meta name="ColumnType" content="列表">']),
+        "<body>\r\n",
+        _nav(language),
+        _position(language == "zh", column.path, column.name, ""),
+        f'<div class="list_title">{esc(column.name)}</div>\r\n<div class="list_con">\r\n',
+        '<script language="javascript" src="/module/jpage/jpage.js"></script>\r\n',
+        *widgets,
+        f'<div id="{column.unitid}"><script type="text/xml"><datastore>'
+        f'<nextgroup><![CDATA[<a href="{nextgroup}"></a>]]></nextgroup><recordset>',
+        records_xml(portal, column, 0, PER_PAGE, host),
+        "</recordset></datastore></script></div>\r\n",
+        jpage,
         "</div></div>\r\n",
         _footer(language),
         _visit_iframe(2, column.cid),

@@ -48,8 +48,8 @@ def forms_of(widget: ListWidget) -> list[str]:
     forms: list[str] = []
     if widget.jpage and widget.proxy_url:
         forms.append(RANGES)
-    if widget.nextgroup:
-        forms.append(PAGES)
+    if widget.nextgroup and _page_of(widget.nextgroup) is not None:
+        forms.append(PAGES)  # a nextgroup of the startrecord kind only names the endpoint
     if widget.proxy_url and RANGES not in forms and widget.form:
         forms.append(RANGES)  # no jpage call, but the nextgroup link names the endpoint and its fields
     if widget.pagenum:
@@ -77,6 +77,7 @@ class WidgetWalk:
     url: str = ""  # pages: the current page's URL
     visited: set[str] = field(default_factory=set)  # pages: URLs asked, against a nextgroup loop
     page_num: int = 1  # pagenum: the current page number
+    empty_answer: bool = False  # a form answered a list with nothing in it: a later form's errors are no failure
     embedded: set[int] = field(default_factory=set)  # hashes of the records the column page itself shows
 
     @classmethod
@@ -139,7 +140,7 @@ class WidgetWalk:
         if self.forms:
             self.forms.pop(0)
         ask = self.first()
-        if ask is None and self.outcome == EXHAUSTED:
+        if ask is None and self.outcome == EXHAUSTED and not self.empty_answer:
             self.outcome = FAILED
         return ask
 
@@ -150,6 +151,7 @@ class WidgetWalk:
         self.form_pages += 1
         if not record_urls:
             if self.form_records == 0 and len(self.forms) > 1:
+                self.empty_answer = True
                 return self.failed()  # a form that lists nothing at all: perhaps the site answers another one
             self.outcome = EXHAUSTED
             return None
@@ -182,6 +184,12 @@ class WidgetWalk:
         self.url = following
         self.visited.add(following)
         return PageAsk(following, PAGES)
+
+
+def _page_of(url: str) -> int | None:
+    """The ``page`` parameter of a GET list URL, or None."""
+    value = dict(parse_qsl(urlsplit(url).query)).get("page", "")
+    return int(value) if value.isdigit() else None
 
 
 def _next_page(url: str) -> str | None:
