@@ -60,3 +60,16 @@ def test_variation_seed(vary: int, tmp_path: Path) -> None:
     invalid = [(row["url"], row_problem(row)) for row in result.rows if row_problem(row)]
     assert not invalid, f"seed {vary}: {len(invalid)} rows invalid against the v2 schema, e.g. {invalid[:2]}"
     assert result.sim_stats["counter_hits"] == 0, f"seed {vary}: hit counters were requested"
+
+
+def test_the_seeds_draw_every_list_variant() -> None:
+    """The suite's seeds together draw every list form, proxy path, kind of total and a side list."""
+    from simulator.portal import COLUMNS, SimulatedPortal
+
+    variants = [SimulatedPortal(RELEASES, seed, vary=seed).list_variant(column)
+                for seed in _seeds(SEED_SPEC) for column in COLUMNS]
+    drawn = {(v.form, v.proxy, v.declared, v.nextgroup_page, v.side_list) for v in variants if v is not None}
+    for position, wanted in enumerate([{"post", "get", "both"}, {"/module/web/jpage/dataproxy.jsp",
+                                       "/module/jpage/dataproxy.jsp"}, {"honest", "stale", "absent", "huge"},
+                                      {1, 2}, {True, False}]):
+        assert {d[position] for d in drawn} == wanted
