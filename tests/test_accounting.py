@@ -100,6 +100,13 @@ def _stats(**extra: Any) -> dict[str, Any]:
      "nothing archived"),
     (_stats(**{"ledger__archived": 0, "ledger__skipped": 10, "ledger__skipped__unchanged": 10}), "complete", ""),
     (_stats(**{"recurring__flagged": "release_count_drop"}), "flagged", "dropped sharply"),
+    # issue 11: a column short of its total whose lists were all walked to their end has a stale total (a note);
+    # a list cut by the trap cap, or whose every form failed, makes the run incomplete and names the column
+    (_stats(**{"ledger__column__7__listed": 4, "ledger__learnt": 4, "ledger__archived": 4,
+               "lists__exhausted__7": 1}), "complete", "4 of 4 listed releases archived"),
+    (_stats(**{"lists__truncated__7": 1}), "incomplete", "column 7: a list widget stopped at LIST_MAX_PAGES"),
+    (_stats(**{"lists__unfinished__7": 1}), "incomplete", "column 7: a list widget answered no list in any form"),
+    (_stats(**{"failures__kind__page": 2, "lists__failed__7": 2, "lists__exhausted__7": 1}), "complete", ""),
 ])
 def test_verdict_rules(stats: dict[str, Any], outcome: str, words: str) -> None:
     verdict = decide(stats)
@@ -107,6 +114,15 @@ def test_verdict_rules(stats: dict[str, Any], outcome: str, words: str) -> None:
     assert words in verdict.headline + " " + " ".join(verdict.details), verdict
     assert verdict.exit_status == {"complete": 0, "failed": 1, "flagged": 3, "not_run": 4, "incomplete": 5,
                                    "interrupted": 5}[outcome]
+
+
+def test_a_stale_total_of_an_exhausted_column_is_a_note_and_its_list_end_in_the_columns() -> None:
+    from crawler.report.verdict import columns
+
+    stats = _stats(**{"ledger__column__7__listed": 4, "ledger__learnt": 4, "ledger__archived": 4,
+                      "lists__exhausted__7": 1, "lists__truncated__8": 1})
+    assert any("column 7: 4 of 10" in note for note in decide(stats).notes)
+    assert {c.column_id: c.list_end for c in columns(stats)} == {"7": "exhausted", "8": "truncated"}
 
 
 def test_exit_statuses_are_one_list_and_the_docs_say_the_same() -> None:
