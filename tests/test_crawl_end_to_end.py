@@ -81,15 +81,23 @@ def test_rows_validate_and_point_at_the_response_record_of_their_page(e2e_crawl:
         assert b"art_" in page or b"<html" in page.lower()
 
 
-def test_list_pages_used_both_dataproxy_forms(e2e_crawl: CrawlResult) -> None:
-    methods = collections.Counter()
+def test_list_pages_are_asked_for_as_a_browser_asks(e2e_crawl: CrawlResult) -> None:
+    """Every column of the classic portal declares a jpage call: a browser POSTs startrecord/endrecord/perpage with
+    the call's ajaxParam form, and so does the crawl (what a person paging the column in pywb asks the archive
+    for); the <nextgroup> GET form is only the fallback (tests/test_list_walk.py)."""
+    methods: collections.Counter[str] = collections.Counter()
+    bodies = []
     for path in e2e_crawl.warc_files:
         with path.open("rb") as handle:
             for record in ArchiveIterator(handle):
                 uri = record.rec_headers.get_header("WARC-Target-URI") or ""
                 if record.rec_type == "request" and "dataproxy.jsp" in uri:
                     methods[record.http_headers.protocol] += 1
-    assert methods["GET"] > 0 and methods["POST"] > 0, methods
+                    if record.http_headers.protocol == "POST":
+                        assert "startrecord=" in uri and "endrecord=" in uri and "perpage=" in uri, uri
+                        bodies.append(record.content_stream().read().decode("utf-8"))
+    assert methods["POST"] > 0 and methods["GET"] == 0, methods
+    assert all("columnid=" in body and "unitid=" in body for body in bodies), bodies[:2]
 
 
 def test_cli_extract_makes_the_same_record_from_a_saved_page(e2e_crawl: CrawlResult, tmp_path: Path) -> None:

@@ -42,10 +42,10 @@ def wacz_file(crawl: ArchiveCrawl, tmp_path_factory: pytest.TempPathFactory) -> 
     return out
 
 
-def test_the_shared_crawl_spans_several_warc_files_and_six_post_captures(crawl: ArchiveCrawl) -> None:
+def test_the_shared_crawl_spans_several_warc_files_and_post_captures(crawl: ArchiveCrawl) -> None:
     assert len(crawl.warc_files) >= 2
     posts = crawl.posts()
-    assert len(posts) == 6
+    assert len(posts) >= 6  # every column pages by jpage POST (a group at a time, then one past the end)
     assert len({p.url for p in posts}) < len(posts), "some POST captures should share a URL"
 
 
@@ -68,7 +68,7 @@ def test_index_equals_what_the_cdxj_indexer_command_writes(crawl: ArchiveCrawl, 
 def test_post_lines_are_keyed_with_their_body(crawl: ArchiveCrawl, index: Path) -> None:
     rows = read_cdxj(index)
     post_rows = [(key, fields) for key, _, fields in rows if fields.get("method") == "POST"]
-    assert len(post_rows) == len(crawl.posts()) == 6
+    assert len(post_rows) == len(crawl.posts()) >= 6
     keys = [key for key, _ in post_rows]
     assert len(set(keys)) == len(keys), "two POST captures share one index key"
     by_offset = {(f["filename"], int(f["offset"])): (key, f) for key, f in post_rows}
@@ -80,8 +80,8 @@ def test_post_lines_are_keyed_with_their_body(crawl: ArchiveCrawl, index: Path) 
         for name, value in parse_qsl(body):
             if value.isascii():
                 assert f"{name}={value}".lower() in key.lower(), (name, value, key)
-    # GET list pages keep a plain key
-    gets = [key for key, _, f in rows if "dataproxy.jsp" in f["url"] and "method" not in f]
+    # GET pages (column pages, releases) keep a plain key
+    gets = [key for key, _, f in rows if "method" not in f]
     assert gets and not any("__wb_method" in key for key in gets)
 
 

@@ -184,11 +184,13 @@ def test_every_captured_post_replays_the_list_its_body_asked_for(replay: Replay,
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert status == 200, post.url
         links = _release_links(body)
-        assert links and links == _release_links(post.decoded), (
+        assert links == _release_links(post.decoded), (
             f"{post.url} with body {post.request_body[:80]!r} replayed another list")
-        assert body == post.decoded
-        columns = {m.split(b"_")[1] for m in links}
-        assert columns == {dict(parse_qsl(post.request_body.decode()))["columnid"].encode()}
+        assert body == post.decoded  # the page past a list's end (the walk's last ask) replays empty, as captured
+        if links:
+            columns = {m.split(b"_")[1] for m in links}
+            assert columns == {dict(parse_qsl(post.request_body.decode()))["columnid"].encode()}
+    assert sum(bool(_release_links(p.decoded)) for p in posts) >= len(posts) // 2, "most POSTs should list releases"
 
 
 def _uncaptured(replay: Replay) -> tuple[Exchange, bytes]:
