@@ -34,13 +34,17 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 2
-#: Longest Retry-After (seconds) a retry waits for; a longer one makes the 429/503 final (a failure row).
-RETRY_AFTER_MAX = 120.0
+#: Longest Retry-After (seconds) a retry waits for; it delays that one request, never its host or the crawl. A
+#: longer one makes the 429/503 final: a failure row http_<status> saying so (stat retry/retry_after_too_long).
+RETRY_AFTER_MAX = 60.0
 #: Keep a body cut short (reset mid-body, broken chunking) flagged "dataloss": it is archived with
 #: WARC-Truncated: disconnect and retried (crawler.fetch.retry_policy); never extracted into a release row.
 DOWNLOAD_FAIL_ON_DATALOSS = False
-#: Crawler traps (infinite calendars, session-id variants, path loops): link depth from the start URL (home ->
-#: column -> sub-column -> list page -> release is 4; Scrapy's DepthMiddleware) and requests per host.
+#: Crawler traps (infinite calendars, session-id variants, path loops): link depth from the start URL and requests
+#: per host. Depth counts navigation hops (home -> column -> sub-column is 2; paging a column's list is no hop); a
+#: release is archived whatever its depth, its attachments and requisites past the limit are skipped with reason
+#: depth_limit; other pages past it are not followed, counted in depth/request_ignored_count
+#: (crawler.fetch.link_limits.ArchivalDepthMiddleware, in place of Scrapy's DepthMiddleware).
 DEPTH_LIMIT = 8
 TRAP_MAX_PAGES_PER_HOST = 1_000_000
 #: Requests one list widget may make (every form together) before its walk stops as truncated: a trap cap, never a
@@ -52,8 +56,20 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.trap_limits.SessionlessRequestFinge
 #: Seen-set of 8 bytes per request instead of Scrapy's ~90 (0.8 MB instead of 5.2 MB for 57,000 requests), so memory
 #: stays flat as portals grow (docs/benchmarks.md); JOBDIR's requests.seen keeps working.
 DUPEFILTER_CLASS = "crawler.fetch.seen_filter.CompactDupeFilter"
-#: Longest URL requested (Scrapy's UrlLengthMiddleware); longer links are dropped.
+#: Longest URL requested (crawler.fetch.link_limits.ArchivalUrlLengthMiddleware, in place of Scrapy's): a longer
+#: release URL is a failure row url_too_long, a longer attachment is listed with skip_reason url_too_long, another
+#: page is not followed (urllength/request_ignored_count).
 URLLENGTH_LIMIT = 2083
+#: Distinct query strings per page path and column, paging parameters aside (a ?t=<n> cache-buster new on every
+#: answer would otherwise fan out without end); later ones are not followed (links/query_variants_dropped).
+LINKS_MAX_QUERY_VARIANTS = 10
+#: The cookie jar, bounded as browsers bound it (RFC 6265 5.3 asks for at least 50 cookies per domain and 4096
+#: bytes per cookie): the oldest cookie of a host beyond the count is forgotten (cookies/evicted), a larger
+#: cookie is refused (cookies/too_large), and a Cookie header is cut to COOKIES_MAX_HEADER_BYTES, newest cookies
+#: first (cookies/header_trimmed), so request heads stay under what servers accept (nginx refuses over 8 KiB).
+COOKIES_MAX_PER_HOST = 50
+COOKIES_MAX_SIZE = 4096
+COOKIES_MAX_HEADER_BYTES = 4096
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
@@ -107,8 +123,18 @@ DOWNLOADER_MIDDLEWARES = {
     # after decompression (590) and before MetaRefreshMiddleware (580).
     "crawler.fetch.release_checks.ReleaseRedirectCheckMiddleware": 610,
     "crawler.fetch.release_checks.ReleaseAnswerCheckMiddleware": 585,
+    # The cookie jar bounded per host, per cookie and per Cookie header (COOKIES_MAX_*), at Scrapy's place.
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.fetch.cookie_limits.BoundedCookiesMiddleware": 700,
 }
 SPIDER_MIDDLEWARES = {
+    # Depth and URL length that never drop a release silently, at Scrapy's places (crawler.fetch.link_limits).
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.fetch.link_limits.ArchivalDepthMiddleware": 900,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "crawler.fetch.link_limits.ArchivalUrlLengthMiddleware": 800,
+    # At most LINKS_MAX_QUERY_VARIANTS query strings per page path (?t=<n> cache-busters).
+    "crawler.fetch.link_limits.QueryVariantMiddleware": 850,
     # The accounting of every release URL (crawler.report.ledger): enters each release request the spider yields,
     # next to the spider, before any filter below can drop it.
     "crawler.report.ledger.LedgerSpiderMiddleware": 960,
@@ -182,6 +208,8 @@ ATTACHMENTS_MEMORY = 200_000
 REQUISITES_ENABLED = True
 #: Largest requisite archived (bytes); a larger one is cancelled and not archived.
 REQUISITES_MAX_SIZE = 16 * 1024 * 1024
+#: Requisites requested per release page at most (page order); the rest are counted (requisites/over_page_limit).
+REQUISITES_MAX_PER_PAGE = 100
 
 # -- WARC -----------------------------------------------------------------------------------------------------
 WARC_ENABLED = True

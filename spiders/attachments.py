@@ -9,6 +9,11 @@ capture extension) and measured, never parsed: their callback extracts nothing. 
 WARC, and is listed with ``warc: null``; every skip (size, HTTP error, out of scope, robots, network failure) is
 signalled (``crawler.signals.attachment_skipped``), and the capture extension writes it to the WARC as a metadata
 record with its reason. The spider writes nothing itself.
+
+Limits never lose the release: an attachment URL over ``URLLENGTH_LIMIT`` is skipped (``url-too-long``), and so is
+every attachment of a release page found at ``DEPTH_LIMIT`` (``depth-limit``: the attachment would be one deeper);
+the row lists them with ``skip_reason`` ``url_too_long`` / ``depth_limit``. A link no URL can be made of is listed
+as written with ``malformed_url`` and counted (``links/malformed``), never requested.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from crawler.items import archived_attachment, awaits_fetch, skipped_attachment
 from crawler.meta import capture_pointer
 from crawler.signals import attachment_skipped
 from spiders.attachment_memory import AttachmentMemory
+from spiders.links import MALFORMED_STAT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,6 +60,10 @@ class AttachmentConfig:
     enabled: bool
     max_size: int
     memory: int
+    #: DEPTH_LIMIT (0: none): an attachment of a release page at this depth or deeper is skipped (depth_limit)
+    depth_limit: int = 0
+    #: URLLENGTH_LIMIT (0: none): a longer attachment URL is skipped (url_too_long)
+    url_limit: int = 0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -63,17 +73,19 @@ class AttachmentConfig:
             raise ValueError(f"ATTACHMENTS_MAX_SIZE must be a positive number of bytes, got {max_size}")
         if memory <= 0:
             raise ValueError(f"ATTACHMENTS_MEMORY must be a positive number of URLs, got {memory}")
-        return cls(wiring.getbool(settings, "ATTACHMENTS_ENABLED"), max_size, memory)
+        return cls(wiring.getbool(settings, "ATTACHMENTS_ENABLED"), max_size, memory,
+                   wiring.getint(settings, "DEPTH_LIMIT"), wiring.getint(settings, "URLLENGTH_LIMIT"))
 
 
 class _Waiting:
-    """A release item and the attachment URLs it still waits for."""
+    """A release item, the attachment URLs it still waits for, and their depth (the release page's + 1)."""
 
-    __slots__ = ("item", "todo")
+    __slots__ = ("depth", "item", "todo")
 
-    def __init__(self, item: Any, todo: list[str]) -> None:
+    def __init__(self, item: Any, todo: list[str], depth: int = 1) -> None:
         self.item = item
         self.todo = todo
+        self.depth = depth
 
 
 class AttachmentTracker:
@@ -91,19 +103,26 @@ class AttachmentTracker:
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.results.close, signal=signals.spider_closed)
 
-    def _inc(self, key: str) -> None:
+    def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
+        self.crawler.stats.inc_value(key, count)
 
     # -- the release side -------------------------------------------------------------------------------
 
-    def release(self, item: Any) -> Iterator[Any]:
-        """The item itself when it has no attachments to wait for, else the request for the first one."""
+    def release(self, item: Any, page_depth: int = 0) -> Iterator[Any]:
+        """The item itself when it has no attachments to wait for, else the request for the first one.
+
+        ``page_depth`` is the release page's depth (``response.meta["depth"]``): its attachments are one deeper.
+        """
+        malformed = sum(1 for a in item.attachments or () if a.get("skip_reason") == "malformed_url")
+        if malformed:
+            self._inc(MALFORMED_STAT, malformed)
+            self._inc("attachments/skipped/malformed-url", malformed)
         todo = [a["url"] for a in item.attachments or () if awaits_fetch(a)] if self.config.enabled else []
         if not todo:
             yield item
             return
-        yield from self._advance(_Waiting(item, todo))
+        yield from self._advance(_Waiting(item, todo, page_depth + 1))
 
     def _advance(self, waiting: _Waiting) -> Iterator[Any]:
         while waiting.todo:
@@ -112,19 +131,37 @@ class AttachmentTracker:
             if result is None and url in self.inflight:
                 self.inflight[url].append(waiting)
                 return
-            if result is None and not self.scope.allows(url):
-                result = self._skip(url, "out-of-scope", "host is neither the portal's nor in PORTAL_ASSET_HOSTS",
-                                    waiting.item.url)
             if result is None:
-                self.inflight[url] = [waiting]
-                yield self._request(url, waiting.item.url)
-                return
+                result = self._refused(url, waiting)
+            if result is None:
+                try:
+                    request = self._request(url, waiting.item.url, waiting.depth)
+                except ValueError as exc:  # no request can be made of it: skipped, never a release left waiting
+                    result = self._skip(url, "malformed-url", f"no request can be made of it: {exc}",
+                                        waiting.item.url)
+                else:
+                    self.inflight[url] = [waiting]
+                    yield request
+                    return
             self._fill(waiting.item, url, result)
             waiting.todo.pop(0)
         yield waiting.item
 
-    def _request(self, url: str, referer: str) -> scrapy.Request:
-        meta = {ASSET_META: "attachment", "allow_offsite": True, URL_META: url,
+    def _refused(self, url: str, waiting: _Waiting) -> dict[str, Any] | None:
+        """The skip of an attachment not to be requested (scope, URL length, depth), or None to request it."""
+        config, referer = self.config, waiting.item.url
+        if not self.scope.allows(url):
+            return self._skip(url, "out-of-scope", "host is neither the portal's nor in PORTAL_ASSET_HOSTS", referer)
+        if config.url_limit and len(url) > config.url_limit:
+            return self._skip(url, "url-too-long", f"URL of {len(url)} characters, over URLLENGTH_LIMIT "
+                              f"{config.url_limit}", referer, limit=config.url_limit)
+        if config.depth_limit and waiting.depth > config.depth_limit:
+            return self._skip(url, "depth-limit", f"depth {waiting.depth}, over DEPTH_LIMIT {config.depth_limit}",
+                              referer, limit=config.depth_limit)
+        return None
+
+    def _request(self, url: str, referer: str, depth: int) -> scrapy.Request:
+        meta = {ASSET_META: "attachment", "allow_offsite": True, URL_META: url, "depth": depth,
                 "download_maxsize": self.config.max_size, "linked_from": referer}
         # dont_filter: this tracker deduplicates (a dupefilter drop would leave the release waiting forever).
         return scrapy.Request(url, callback=self.callback, errback=self.errback, priority=ATTACHMENT_PRIORITY,
@@ -192,9 +229,9 @@ class AttachmentTracker:
         return "fetch-failed", f"{type(exc).__name__}: {message}"
 
     def _skip(self, url: str, reason: str, detail: str, linked_from: str | None,
-              headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        fields = {"skipped": reason, "reason": detail, **(headers or {}), "limit": self.config.max_size,
-                  "linked-from": linked_from}
+              headers: dict[str, Any] | None = None, limit: int | None = None) -> dict[str, Any]:
+        fields = {"skipped": reason, "reason": detail, **(headers or {}),
+                  "limit": self.config.max_size if limit is None else limit, "linked-from": linked_from}
         self._inc(f"attachments/skipped/{reason}")
         logger.info("Attachment not archived (%s: %s): %s", reason, detail, url)
         self.crawler.signals.send_catch_log(attachment_skipped, url=url, fields=fields)

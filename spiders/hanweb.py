@@ -181,7 +181,7 @@ class HanwebSpider(scrapy.Spider):
         requisites = list(self.requisites.requests(response, root))
         del root  # the tree is not kept while this generator waits on the engine
         yield from requisites
-        yield from self.attachments.release(item)
+        yield from self.attachments.release(item, int(response.meta.get("depth", 0)))
 
     # -- archive-only fetches: nothing is parsed from these responses -------------------------------------
 

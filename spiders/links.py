@@ -45,3 +45,12 @@ def absolute_url(base: str, href: str) -> str | None:
         return url.split("#", 1)[0]
     except ValueError:
         return None
+
+
+def document_base(root: object, page_url: str) -> str:
+    """The URL a parsed page's relative links resolve against: its ``<base href>`` when that makes a URL, else
+    ``page_url`` (a malformed ``<base>`` is ignored, as a browser does)."""
+    find = getattr(root, "find", None)
+    element = find(".//base") if find is not None else None
+    href = element.get("href") if element is not None else None
+    return (absolute_url(page_url, href) if href else None) or page_url

@@ -30,12 +30,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.html_parser import HTML_PARSER
+from spiders.links import absolute_url, document_base, is_fetchable_href
 from spiders.vocabulary import (
     ART_PATH_RE,
     ATTACHMENT_EXT_RE,
@@ -702,17 +702,16 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for a in scan.links:
         href = a.get("href", "").strip()
-        if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+        if not is_fetchable_href(href):
             continue
         path = href.split("#", 1)[0].split("?", 1)[0]
         if not (ATTACHMENT_EXT_RE.search(path) or DOWNFILE in href.lower()):
             continue
         if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
             continue
-        try:
-            url, malformed = urljoin(base, href), False
-        except ValueError:  # http://[bad/x.pdf: listed as found, never requested (skip_reason malformed_url)
-            url, malformed = href, True
+        # http://[bad/x.pdf, //[x/y.doc: listed as written, never requested (skip_reason malformed_url)
+        joined = absolute_url(base, href)
+        url, malformed = (href, True) if joined is None else (joined, False)
         if url in seen:
             continue
         seen.add(url)
@@ -764,10 +763,7 @@ def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | N
             raw["release_raw"], raw["release_source"] = date, "url_path"
         return raw, None
     scan = _Scan(root)
-    base = url
-    base_el = root.find(".//base")
-    if base_el is not None and base_el.get("href"):
-        base = urljoin(url, base_el.get("href").strip())
+    base = document_base(root, url)
 
     container = _container(scan)
     if container is not None:

@@ -6,6 +6,10 @@ not a requisite), ``data:``/``javascript:`` URLs, or hosts outside the portal an
 Site-wide requisites are requested once per crawl: a URL already requested is not requested again (a bounded set,
 with Scrapy's dupefilter behind it). Their responses are archived and never parsed (nothing is followed from them,
 CSS ``url()`` references included), and no release row waits for them.
+
+Bounds, each counted: a link no URL can be made of (``http://[bad/img/1.jpg``) is skipped (``links/malformed``,
+``requisites/malformed``) and costs nothing else of the page; at most ``REQUISITES_MAX_PER_PAGE`` requests per page
+(``requisites/over_page_limit``); none past ``DEPTH_LIMIT`` (the release page's depth + 1; ``requisites/depth_limit``).
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler import wiring
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
 from crawler.fetch.counter_guard import is_counter_url
 from pipelines.html_parser import HTML_PARSER
+from spiders.links import MALFORMED_STAT, absolute_url, document_base, is_fetchable_href
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,33 +43,41 @@ SEEN_LIMIT = 500_000
 
 def requisite_urls(html: str, page_url: str) -> list[str]:
     """Absolute http(s) URLs of the stylesheets, scripts and images *html* loads, in page order, without repeats."""
-    try:
-        root = lxml_html.document_fromstring(html, parser=HTML_PARSER)
-    except (etree.ParserError, ValueError):
-        return []
-    return requisite_urls_in(root, page_url)
+    root = _parse(html)
+    return [] if root is None else requisite_links(root, page_url)[0]
 
 
 def requisite_urls_in(root: Any, page_url: str) -> list[str]:
     """`requisite_urls` of an already parsed page (an lxml HTML tree; it is not modified)."""
-    base = page_url
-    base_el = root.find(".//base")
-    if base_el is not None and (base_el.get("href") or "").strip():
-        base = urljoin(page_url, base_el.get("href").strip())
-    found: list[str] = []
+    return requisite_links(root, page_url)[0]
+
+
+def requisite_links(root: Any, page_url: str) -> tuple[list[str], int]:
+    """(`requisite_urls_in`, how many of the page's requisite links no URL can be made of: ``http://[bad/1.jpg``)."""
+    base = document_base(root, page_url)
+    found: dict[str, None] = {}
+    malformed = 0
     for element in root.iter("link", "script", "img"):
         if element.tag == "link":
             rel = (element.get("rel") or "").lower().split()
             ref = element.get("href") if "stylesheet" in rel else None
         else:
             ref = element.get("src")
-        ref = (ref or "").strip()
-        if not ref or ref.lower().startswith(("data:", "javascript:", "about:", "#")):
+        if not is_fetchable_href(ref):
             continue
-        url = urljoin(base, ref).split("#", 1)[0]
-        if urlsplit(url).scheme in ("http", "https") and not is_counter_url(url) and url not in found:
-            found.append(url)
-    return found
+        url = absolute_url(base, ref or "")
+        if url is None:
+            malformed += 1
+        elif not is_counter_url(url):
+            found.setdefault(url, None)
+    return list(found), malformed
+
+
+def _parse(html: str) -> Any | None:
+    try:
+        return lxml_html.document_fromstring(html, parser=HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
 
 
 class RequisiteFinder:
@@ -81,10 +94,14 @@ class RequisiteFinder:
         self.callback = callback
         self.errback = errback
         self.seen: set[str] = set()
+        self.max_per_page = wiring.getint(crawler.settings, "REQUISITES_MAX_PER_PAGE")
+        self.depth_limit = crawler.settings.getint("DEPTH_LIMIT")  # Scrapy's setting: its default is always there
+        if self.max_per_page < 0:
+            raise ValueError(f"REQUISITES_MAX_PER_PAGE must be 0 or more, got {self.max_per_page}")
 
-    def _inc(self, key: str) -> None:
+    def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
+        self.crawler.stats.inc_value(key, count)
 
     def requests(self, response: Response, root: Any = None) -> Iterator[scrapy.Request]:
         """Requests for the requisites of *response* (a release page) that this crawl has not requested yet.
@@ -94,10 +111,24 @@ class RequisiteFinder:
         """
         if not self.enabled or not hasattr(response, "text"):
             return
-        urls = requisite_urls_in(root, response.url) if root is not None else requisite_urls(response.text,
-                                                                                              response.url)
+        if root is None:
+            root = _parse(response.text)
+            if root is None:
+                return
+        urls, malformed = requisite_links(root, response.url)
+        if malformed:
+            self._inc(MALFORMED_STAT, malformed)
+            self._inc("requisites/malformed", malformed)
+        depth = int(response.meta.get("depth", 0)) + 1
+        if self.depth_limit and depth > self.depth_limit and urls:
+            self._inc("requisites/depth_limit", len(urls))
+            return
+        requested = 0
         for url in urls:
             if url in self.seen:
+                continue
+            if requested >= self.max_per_page:
+                self._inc("requisites/over_page_limit")
                 continue
             if len(self.seen) >= SEEN_LIMIT:
                 self.seen.clear()
@@ -105,9 +136,10 @@ class RequisiteFinder:
             if not self.scope.allows(url):
                 self._inc("requisites/out_of_scope")
                 continue
+            requested += 1
             self._inc("requisites/requested")
             yield scrapy.Request(url, callback=self.callback, errback=self.errback, priority=REQUISITE_PRIORITY,
-                                 meta={ASSET_META: "requisite", "allow_offsite": True,
+                                 meta={ASSET_META: "requisite", "allow_offsite": True, "depth": depth,
                                        "download_maxsize": self.max_size})
 
     def downloaded(self, response: Response) -> None:

@@ -90,6 +90,13 @@ class HostPageCapError(Refused):
     shown_as = None
 
 
+class UrlTooLong(Refused):
+    """A release URL longer than ``URLLENGTH_LIMIT`` (Scrapy would drop it silently): never requested."""
+
+    reason = "url_too_long"
+    shown_as = None
+
+
 # -- reasons recorded where they happen (the component that gives up writes the row) -------------------------
 
 
