@@ -127,6 +127,9 @@ class FailureLog:
             wiring.output_failed(self.crawler, "failures.jsonl", exc, "failures_write_failed")
 
 
+#: Request meta: what a middleware that let a 4xx/5xx answer through as final says about it (the row's detail).
+FAILURE_DETAIL_META = "failure_detail"
+
 #: Answers by which a portal says a linked page does not exist (a dead link, not a list that could not be reached).
 DEAD_LINK_REASONS = ("http_404", "http_410")
 
@@ -210,7 +213,8 @@ class FailureLogMiddleware(CrawlerComponent):
         if response.status >= self.min_status:
             if response.status < 500 and request_kind(request) == "robots_txt":
                 return response  # a 4xx robots.txt means "allow all" (RFC 9309): no failure
-            record_failure(self.crawler, request, f"http_{response.status}", "", response)
+            detail = str(request.meta.get(FAILURE_DETAIL_META, ""))
+            record_failure(self.crawler, request, f"http_{response.status}", detail, response)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

@@ -5,10 +5,12 @@ release listed by a column at ``DEPTH_LIMIT``, or with a long URL, would vanish.
 them (same settings, same stats names) with the archive's rules:
 
 - **Depth** (``DEPTH_LIMIT``) counts navigation hops: home -> column -> sub-column. Paging a list is no hop: a
-  request for the same column (``meta["column_id"]`` equal to the page's) keeps the page's depth. A release request
-  is a leaf and is never dropped (``depth/releases_past_limit`` counts those deeper than the limit). Attachments and
-  page requisites get their depth from the spider (the release page's + 1), which skips them past the limit with a
-  reason (``depth_limit``). Any other request past the limit is dropped and counted (``depth/request_ignored_count``).
+  request for a page of the same column's list (``meta["column_id"]`` equal to the page's, a page parameter in its
+  query: `PAGE_PARAMS`) keeps the page's depth, so a list walked a page at a time is not cut at the limit. A release
+  request is a leaf and is never dropped (``depth/releases_past_limit`` counts those deeper than the limit).
+  Attachments and page requisites get their depth from the spider (the release page's + 1), which skips them past
+  the limit with a reason (``depth_limit``). Any other request past the limit is dropped and counted
+  (``depth/request_ignored_count``).
 - **URL length** (``URLLENGTH_LIMIT``): a release URL over the limit is a failure row ``url_too_long``; another
   request is dropped and counted (``urllength/request_ignored_count``). Attachments are checked by the spider
   first, which lists them with ``skip_reason`` ``url_too_long``.
@@ -37,16 +39,23 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Query parameters that page a list (Hanweb's jpage and pageNum forms): a new value is a new page, not a variant.
-PAGING_PARAMS = frozenset({"page", "pagenum", "pageno", "startrecord", "endrecord", "perpage", "uid", "unitid"})
+#: Query parameters that name a page of a list (Hanweb's dataproxy ``page``/``startrecord`` and column ``pageNum``).
+PAGE_PARAMS = frozenset({"page", "pagenum", "pageno", "startrecord", "endrecord"})
+#: Query parameters of list paging: a new value is a new page of the same list, not a variant of the page.
+PAGING_PARAMS = PAGE_PARAMS | {"perpage", "uid", "unitid"}
 
 
 def same_list(request: Request, response: Response | None) -> bool:
-    """True for a request that pages the list of the page it came from (same ``meta["column_id"]``)."""
+    """True for a request that pages the list of the page it came from: the same ``meta["column_id"]`` and a page
+    parameter in its query (``?pageNum=2``, ``dataproxy.jsp?page=2``, ``?startrecord=46``); a calendar's ``?day=``
+    or a cache-buster's ``?t=`` is no page of a list and goes one deeper."""
     if response is None or meta.is_release(request.meta) or request.meta.get(meta.ASSET):
         return False
     column = request.meta.get(meta.COLUMN_ID)
-    return bool(column) and column == response.meta.get(meta.COLUMN_ID) and not meta.is_release(response.meta)
+    if not column or column != response.meta.get(meta.COLUMN_ID) or meta.is_release(response.meta):
+        return False
+    return any(key.lower() in PAGE_PARAMS for key, _ in parse_qsl(urlsplit(request.url).query,
+                                                                   keep_blank_values=True))
 
 
 class ArchivalDepthMiddleware(BaseSpiderMiddleware):
@@ -82,8 +91,6 @@ class ArchivalDepthMiddleware(BaseSpiderMiddleware):
         request.meta["depth"] = depth
         if self.prio:
             request.priority -= depth * self.prio
-        assert self.crawler.stats is not None
-        self.crawler.stats.max_value("request_depth_max", depth)
         if self.maxdepth and depth > self.maxdepth:
             if meta.is_release(request.meta):
                 self._inc("depth/releases_past_limit")  # archived all the same: a release is a leaf
@@ -91,6 +98,8 @@ class ArchivalDepthMiddleware(BaseSpiderMiddleware):
                 self._inc("depth/request_ignored_count")
                 logger.debug("Not following (depth %d > DEPTH_LIMIT %d): %s", depth, self.maxdepth, request.url)
                 return None
+        assert self.crawler.stats is not None
+        self.crawler.stats.max_value("request_depth_max", depth)
         return request
 
 
@@ -102,6 +111,8 @@ class ArchivalUrlLengthMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.maxlength = crawler.settings.getint("URLLENGTH_LIMIT")
+        #: release URLs refused already (one failure row each, however often they are listed)
+        self.refused: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivalUrlLengthMiddleware:
@@ -114,7 +125,9 @@ class ArchivalUrlLengthMiddleware(BaseSpiderMiddleware):
         self.crawler.stats.inc_value("urllength/request_ignored_count")
         detail = f"URL of {len(request.url)} characters, over URLLENGTH_LIMIT {self.maxlength}"
         if meta.is_release(request.meta):
-            record_failure(self.crawler, request, UrlTooLong.reason, detail)
+            if request.url not in self.refused:
+                self.refused.add(request.url)
+                record_failure(self.crawler, request, UrlTooLong.reason, detail)
         else:
             logger.info("Not following (%s): %s", detail, request.url[:200])
         return None

@@ -8,10 +8,11 @@
   broken chunking) flagged ``dataloss``; the capture extension has archived it with ``WARC-Truncated:
   disconnect``. It is retried like a network error; when the retries run out a ``dataloss`` failure row points at
   the last truncated record and the request goes no further (no release row from a partial body).
-- **Retry-After** on a retryable status (429, 503, ...): the retry is not sent before the stated delay
-  (seconds or an HTTP date), and the host's download delay is raised to it, so the request rate to that host
-  drops for the rest of the crawl. A delay above ``RETRY_AFTER_MAX`` is not waited for: the response is final
-  (a ``http_<status>`` failure row) and counted in ``retry/retry_after_too_long``.
+- **Retry-After** on a retryable status (429, 503, ...): the retry of that one request is not sent before the
+  stated delay (seconds or an HTTP date); the other requests, to that host too, go on at the crawl's pace (one
+  page's answer is no reason to slow the crawl; the waiting retry holds one of ``CONCURRENT_REQUESTS``, no host
+  slot). A delay above ``RETRY_AFTER_MAX`` (60 s) is not waited for: the response is final, a ``http_<status>``
+  failure row whose detail names the delay, counted in ``retry/retry_after_too_long``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from crawler import wiring
-from crawler.fetch.failure_log import record_failure
+from crawler.fetch.failure_log import FAILURE_DETAIL_META, record_failure
 from crawler.fetch.failure_reasons import DataLoss
 from crawler.wiring import CrawlerComponent
 
@@ -81,6 +82,8 @@ class ArchivalRetryMiddleware(RetryMiddleware):
         delay = retry_after_seconds(response.headers.get(b"Retry-After"))
         if delay is not None and delay > self.retry_after_max:
             stats.inc_value("retry/retry_after_too_long")
+            request.meta[FAILURE_DETAIL_META] = (f"Retry-After {delay:.0f} s, over RETRY_AFTER_MAX "
+                                                 f"{self.retry_after_max:.0f} s: not retried")
             return response
         retry = self._retry(request, f"{response.status} response")
         if retry is None:
@@ -88,17 +91,7 @@ class ArchivalRetryMiddleware(RetryMiddleware):
         if delay:
             stats.inc_value("retry/retry_after_honoured")
             retry.meta[NOT_BEFORE_META] = time.monotonic() + delay
-            self._slow_down_host(request, delay)
         return retry
-
-    def _slow_down_host(self, request: Request, delay: float) -> None:
-        engine = self.crawler.engine
-        if engine is None:
-            return
-        downloader = engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
-        if slot is not None and slot.delay < delay:
-            slot.delay = delay
 
     def _retry(self, request: Request, reason: str | Exception | type[Exception]) -> Request | None:
         assert self.crawler.spider is not None
