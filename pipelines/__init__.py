@@ -1,3 +1,3 @@
 """Item pipelines: pure transforms of release items through itemadapter."""
 
-EXTRACTOR_VERSION = "hanweb-extract/2.0.0"
+EXTRACTOR_VERSION = "hanweb-extract/2.0.1"

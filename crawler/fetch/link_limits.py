@@ -79,8 +79,7 @@ class ArchivalDepthMiddleware(BaseSpiderMiddleware):
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if response is None:
-            request.meta.setdefault("depth", 0)  # a start request
-            return request
+            return request  # a start request: no depth, as with Scrapy's (failure_log tells start requests by it)
         parent = response.meta.get("depth", 0)
         if "depth" in request.meta and request.meta.get(meta.ASSET):
             depth = int(request.meta["depth"])  # the spider's: the release page's + 1
