@@ -12,6 +12,7 @@ The pipeline that writes a release row only once its WARC records are durable is
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -114,7 +115,8 @@ class JsonlWriter:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, start)
-            message = f"JSONL write failed on {self.path}: {exc.strerror}"
+            code = errno.errorcode.get(exc.errno or 0, str(exc.errno))  # ENOSPC: what the verdict and logs name
+            message = f"JSONL write failed on {self.path}: {code} ({exc.strerror})"
             raise JsonlWriteError(exc.errno, message) from exc
         self._size = start + sum(len(line) for line in lines)
         return len(lines)
