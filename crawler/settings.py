@@ -153,6 +153,8 @@ EXTENSIONS = {
     # The verdict (complete / incomplete / failed ...) and report.json + report.html, once the WARC is closed and
     # before the recurring run record is written.
     "crawler.report.extension.RunReportExtension": 120,
+    # datapackage.json + README.md beside releases.jsonl, after report.json (its verdict and start URLs).
+    "crawler.export.extension.DatasetCardExtension": 130,
     # Recurring crawls: portal lock, crawl state, run record, removal checks, events (after capture: it closes
     # the WARC first and its sync() is used for checkpoints).
     "crawler.recurring.controller.RecurringExtension": 150,
@@ -313,6 +315,14 @@ REPORT_DIR = ""
 #: Draw report.html's plots (matplotlib, about a second a run); off leaves the page its figures and tables only
 #: (the test suite's many small fault crawls switch them off; `crawler report OUT` always draws them).
 REPORT_PLOTS = True
+
+# -- Dataset card (docs/loading.md) -------------------------------------------------------------------------------
+#: Write datapackage.json (Frictionless Data Package) and README.md beside releases.jsonl at the end of every run.
+DATASET_CARD_ENABLED = True
+#: The licence/terms note the operator gives the data (quoted in both files); empty: "no terms set".
+DATASET_TERMS = ""
+#: A licence id (e.g. "CC-BY-4.0") or a licence URL for datapackage.json's "licenses"; empty: none stated.
+DATASET_LICENSE = ""
 
 # -- Progress -------------------------------------------------------------------------------------------------
 #: Show a live progress line on a terminal (never when stderr is not a terminal).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli import archive, batch, crawl, recurring, scaleout
+from crawler.cli import archive, batch, crawl, export, recurring, scaleout
 from crawler.cli.common import EXIT_BAD_INPUT, CliError
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     recurring.register(sub)
     batch.register(sub)
     scaleout.register(sub)  # worker, queue-status, reassign; --queue of run-due
+    export.register(sub)
     return parser
 
 
