@@ -98,11 +98,14 @@ def test_parquet_schema_and_metadata_read_back_equal_the_documented_ones(series:
     doc = (REPO / "docs" / "loading.md").read_text("utf-8")
     documented = re.findall(r"^\| `(\w+)` \| `([^`]+)` \| `([^`]+)` \|", doc, re.MULTILINE)
     assert [(n, p) for n, p, _ in documented] == [(f.name, str(f.type)) for f in PARQUET_SCHEMA
-                                                 if f.name != "attachments"] + [], documented
+                                                 if f.name != "attachments"], documented
     csv_types = {f.name: str(f.type) for f in CSV_SCHEMA}
     for name, _, in_csv in documented:
         assert in_csv == csv_types[name], name
     assert re.findall(r"^\| metadata `(\w+)` \|", doc, re.MULTILINE) == [key for key, _ in METADATA_KEYS]
+    struct = PARQUET_SCHEMA.field("attachments").type.value_type
+    assert re.findall(r"^\| attachments\.`(\w+)` \| `([^`]+)` \|", doc, re.MULTILINE) == [
+        (f.name, str(f.type)) for f in struct]
 
 
 def test_values_are_typed_and_equal_to_the_rows(series: Series, tmp_path: Path) -> None:
@@ -145,7 +148,8 @@ def test_csv_keeps_the_offset_and_the_attachments_as_json(series: Series, tmp_pa
 
 def test_jsonl_export_is_the_rows_as_written(series: Series, tmp_path: Path) -> None:
     target = tmp_path / "latest.jsonl"
-    assert export(str(series.out), str(series.other), "--format", "jsonl", "--latest", "-o", str(target)).returncode == 0
+    proc = export(str(series.out), str(series.other), "--format", "jsonl", "--latest", "-o", str(target))
+    assert proc.returncode == 0, proc.stderr
     lines = set((series.out / "releases.jsonl").read_bytes().splitlines()) | set(
         (series.other / "releases.jsonl").read_bytes().splitlines())
     written = target.read_bytes().splitlines()

@@ -36,22 +36,24 @@ def crawl(registry: Path, out: Path, portal: str, *extra: str) -> int:
     return proc.returncode
 
 
-def recurring_series(tmp: Path, runs: int = 3) -> Series:
+def recurring_series(tmp: Path, runs: int = 3, releases: int = RELEASES, other: bool = True) -> Series:
     """*runs* runs of portal ``demo`` (a release changed before run 2 and again before run 3, another before run 3,
-    new hit counts each time) and one run of portal ``other`` with the operator's terms set."""
-    before = SimulatedPortal(RELEASES, SEED)
-    changed = [r.article_id for i in range(RELEASES) if (r := before.release(i)).language == "zh"][:2]
+    new hit counts each time) and (*other*) one run of portal ``other`` with the operator's terms set."""
+    before = SimulatedPortal(releases, SEED)
+    changed = [r.article_id for i in range(releases) if (r := before.release(i)).language == "zh"][:2]
     series = Series(tmp / "demo", tmp / "other", [release_id(a) for a in changed])
     mutations = tmp / "mutations.json"
     epochs = [{"epoch": 1, "change": {str(changed[0]): "本文于近日作了补充说明。"}},
               {"epoch": 2, "add": 2, "change": {str(changed[0]): "本文于近日再次作了补充说明。",
                                                 str(changed[1]): "附件已更新。"}}]
-    with SimulatorProcess(RELEASES, SEED, extra_args=["--mutations", str(mutations), "--asset-host", ""]) as sim:
+    with SimulatorProcess(releases, SEED, extra_args=["--mutations", str(mutations), "--asset-host", ""]) as sim:
         registry = write_registry(tmp / "portals.toml", sim.base_url)
         for run in range(runs):
             if run:
                 mutations.write_text(json.dumps(epochs[min(run, len(epochs)) - 1]), encoding="utf-8")
             series.returncodes.append(crawl(registry, series.out, "demo"))
+    if not other:
+        return series
     with SimulatorProcess(RELEASES // 2, SEED + 1, extra_args=["--asset-host", ""]) as sim:
         registry = write_registry(tmp / "other.toml", sim.base_url, portal="other")
         series.returncodes.append(crawl(registry, series.other, "other", "--set", "DATASET_TERMS=CC BY 4.0; cite the "
