@@ -63,7 +63,8 @@ COLUMNS: tuple[tuple[str, pa.DataType, bool, str], ...] = (
     ("body_text", pa.string(), True, "the article body as plain text"),
     ("body_html", pa.string(), True, "the cleaned article body HTML"),
     ("attachment_count", pa.int32(), True, "number of attachments; null when they were not looked for"),
-    ("attachments", pa.list_(ATTACHMENT_STRUCT), True, "files linked from the article, in page order"),
+    ("attachments", pa.list_(pa.field("element", ATTACHMENT_STRUCT)), True,  # "element": as Parquet names it
+     "files linked from the article, in page order"),
     ("language", pa.string(), True, "zh or en"),
     ("charset_header", pa.string(), True, "the charset the HTTP header declared"),
     ("charset_meta", pa.string(), True, "the charset the page declared"),

@@ -169,12 +169,12 @@ def build_datapackage(crawl: CrawlDir, options: CardOptions, summary: Summary) -
     for path, name, fields, text in (
             (crawl.failures, "failures", FAILURE_FIELDS, "one line per request the crawl gave up on"),
             (crawl.events, "events", EVENT_FIELDS, "what recurring runs noticed: hit counts, changes, removals")):
-        if path.is_file():
+        if count_lines(path):  # an empty file has no header to read: Frictionless readers refuse it
             resources.append({"name": name, "path": path.name, "profile": "tabular-data-resource", "format": "jsonl",
                               "mediatype": "application/jsonl", "encoding": "utf-8", "bytes": path.stat().st_size,
                               "description": text, "schema": _table_schema(fields)})
     if crawl.report.is_file():
-        resources.append({"name": "report", "path": crawl.report.name, "format": "json",
+        resources.append({"name": "report", "path": crawl.report.name, "type": "json", "format": "json",
                           "mediatype": "application/json", "encoding": "utf-8",
                           "description": "the last run's verdict and accounting (docs/report.md)"})
     package: dict[str, Any] = {
