@@ -18,7 +18,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import crawl_bench, extract_bench, many_portals_bench, memory_bench, replay_bench, scaleout_bench
+from benchmarks import (
+    crawl_bench,
+    export_bench,
+    extract_bench,
+    many_portals_bench,
+    memory_bench,
+    replay_bench,
+    scaleout_bench,
+)
 from benchmarks.common import BenchmarkError, machine
 
 
@@ -50,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             extract_bench.run(args.pages, args.releases)
             replay_bench.run(work / "crawl" / "full" / "warc", work=work / "replay")
             memory_bench.run((args.releases, args.large), known={args.releases: crawl["full"]})
+            export_bench.run(args.large, work=_mkdir(work / "export"))
             scaleout_bench.run(_mkdir(work / "scaleout"))
             many_portals_bench.run()
     except BenchmarkError as exc:

@@ -46,3 +46,10 @@ def test_run_measured_reports_the_command_not_this_process() -> None:
     assert 40 <= run.max_rss_mb < 120, run
     assert run.returncode == 0 and run.cpu > 0
     del ballast
+
+
+def test_export_bench_prints_its_table_and_targets() -> None:
+    out = run_module("benchmarks.export_bench", "--rows", "500")
+    assert re.search(r"^500 rows, parquet --latest\s+[\d.]+\s", out, re.M), out
+    assert re.search(r"^TARGET export of 500 rows, slowest format: [\d.]+ s \(target <= 30 s\): (met|MISSED)$", out,
+                     re.M), out
