@@ -231,3 +231,37 @@ def test_export_card_on_demand_keeps_the_terms_and_leaves_a_foreign_readme(serie
     assert package["crawler"]["terms"] == "CC BY 4.0; cite the portal" and package["licenses"][0]["name"] == "CC-BY-4.0"
     assert export(str(out), "--card", "--terms", "for research only").returncode == 0
     assert json.loads((out / "datapackage.json").read_text("utf-8"))["crawler"]["terms"] == "for research only"
+
+
+def _doc_section(name: str) -> str:
+    doc = (REPO / "docs" / "schema.md").read_text("utf-8")
+    return doc.split(f"<!-- {name}:begin -->")[1].split(f"<!-- {name}:end -->")[0]
+
+
+def test_schema_doc_example_row_is_a_real_row_that_validates(series: Series) -> None:
+    from pipelines.validate import release_validator
+
+    example = json.loads(_doc_section("example-row").split("```json")[1].split("```")[0])
+    assert not list(release_validator().iter_errors(example))
+    first = next(row for row in rows_of(series.out) if row["release_id"] == example["release_id"])
+    base = re.match(r"http://127\.0\.0\.1:\d+", first["url"])
+    assert base is not None
+    real = json.loads(json.dumps(first, ensure_ascii=False).replace(base.group(0), "http://127.0.0.1:8000"))
+    for row in (real, example):  # what names the crawl's own files and time
+        row.pop("fetched_at"), row.pop("warc")
+        for item in row["attachments"]:
+            item.pop("warc")
+    assert real == example
+
+
+def test_schema_doc_dictionaries_name_every_field(series: Series) -> None:
+    from crawler.export.card import FAILURE_FIELDS
+    from crawler.report.build import load_schema
+
+    failure_fields = re.findall(r"^\| `(\w+)` \|", _doc_section("failure-fields"), re.MULTILINE)
+    assert failure_fields == [name for name, _, _ in FAILURE_FIELDS]
+    failures = read_jsonl(series.out / "failures.jsonl")
+    assert failures and all(list(row) == failure_fields for row in failures)
+    report_keys = [key for cell in re.findall(r"^\| ((?:`\w+`(?:, )?)+) \|", _doc_section("report-keys"), re.MULTILINE)
+                   for key in re.findall(r"`(\w+)`", cell)]
+    assert report_keys == load_schema()["required"]
