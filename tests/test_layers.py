@@ -61,6 +61,10 @@ def test_the_copy_keeps_them_too(tree_copy: Path) -> None:
     ("spiders/hanweb.py", "import archives.pointer", "spiders/ yield requests and items"),
     # a lower room reaching up
     ("crawler/fetch/offsite.py", "import crawler.recurring.controller", "Rooms, top to bottom"),
+    # export reads output directories: no spider; report and export are independent rooms
+    ("crawler/export/card.py", "import spiders.hanweb", "crawler/export/ reads crawl outputs"),
+    ("crawler/export/source.py", "import crawler.report.build", "Rooms, top to bottom"),
+    ("crawler/export/source.py", "import crawler.cli.export", "Nothing imports the CLI"),
     # nobody imports the CLI
     ("crawler/items.py", "import crawler.cli", "Nothing imports the CLI"),
     # the simulator stays apart
