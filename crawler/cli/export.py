@@ -51,9 +51,9 @@ def register(sub: Any) -> None:
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="the file to write")
     parser.add_argument("--card", action="store_true",
                         help="(re)write each OUT's dataset card: OUT/datapackage.json and OUT/README.md")
-    parser.add_argument("--terms", default=None, help="with --card: the licence/terms note (default: DATASET_TERMS)")
+    parser.add_argument("--terms", default=None, help="with --card: the terms note (default: the card's own)")
     parser.add_argument("--license", default=None,
-                        help="with --card: a licence id such as CC-BY-4.0, or its URL (default: DATASET_LICENSE)")
+                        help="with --card: a licence id such as CC-BY-4.0, or its URL (default: the card's)")
     parser.set_defaults(func=cmd_export)
 
 
