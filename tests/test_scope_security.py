@@ -262,7 +262,7 @@ def test_52_output_names_never_come_from_urls(tmp_path: Path, fs: FaultServer) -
     warcs = [m for m in made if m.startswith("warc/") and m.endswith(".warc.gz")]
     assert len(warcs) >= 3
     fixed = ["crawl.log", "*.jsonl", "stats.json", "state.sqlite*", "*.lock", "warc", "warc/manifest-sha256.txt",
-             "report.json", "report.html"]
+             "report.json", "report.html", "datapackage.json", "README.md"]
     assert all(any(fnmatch.fnmatch(m, pattern) for pattern in fixed) for m in set(made) - set(warcs)), made
     assert not {"escape", "escape2", "x", "CON", "aux"} & {Path(m).stem for m in made}
     assert all(re.fullmatch(r"warc/crawl-\d{17}-\d{5}-faulttest\.warc\.gz", w) for w in warcs), warcs
