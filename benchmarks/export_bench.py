@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import BIN, run_measured, table, verdict
+from pipelines import EXTRACTOR_VERSION
 
 TARGET_SECONDS = 30.0
 #: Peak RSS may grow by at most this share from a fifth of the rows to all of them (bounded memory).
@@ -50,7 +51,7 @@ def synthetic_row(index: int, rng: random.Random, capture: int = 0) -> dict[str,
         "payload_digest": "sha1:AB7TWJGW3VDYUM4GRQUNMIXFWKNBWWQ2", "warc": dict(warc, offset=index * 9000 + 4500),
         "skip_reason": None}]
     return {
-        "schema_version": 2, "extractor_version": "hanweb-extract/2.0.0",
+        "schema_version": 2, "extractor_version": EXTRACTOR_VERSION,
         "release_id": f"bench:{column_id}_{article}", "portal": "bench", "url": url, "column_id": column_id,
         "column_name": column_name, "title": f"关于做好{year}年度第{index}项工作的通知",
         "release_date": f"{year}-{month:02d}-{day:02d}",

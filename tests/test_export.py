@@ -18,6 +18,7 @@ from frictionless import validate
 
 from crawler.export.arrow_schema import COLUMNS, CSV_SCHEMA, METADATA_KEYS, PARQUET_SCHEMA, parquet_schema
 from crawler.export.card import README_MARK
+from pipelines import EXTRACTOR_VERSION
 from tests.support.common import REPO, read_jsonl, run_cli
 from tests.support.export_support import Series, recurring_series
 
@@ -88,9 +89,9 @@ def test_parquet_schema_and_metadata_read_back_equal_the_documented_ones(series:
     for name, _, _, text in COLUMNS:  # every column carries its meaning
         assert schema.field(name).metadata == {b"description": text.encode()}
     assert str(schema.field("release_datetime").type) == "timestamp[us, tz=Asia/Shanghai]"
-    assert metadata["schema_version"] == "2" and metadata["extractor_version"] == "hanweb-extract/2.0.0"
+    assert metadata["schema_version"] == "2" and metadata["extractor_version"] == EXTRACTOR_VERSION
     assert metadata["software"].startswith("district-portal-archiver ")
-    assert json.loads(metadata["extractor_versions"]) == ["hanweb-extract/2.0.0"]
+    assert json.loads(metadata["extractor_versions"]) == [EXTRACTOR_VERSION]
     assert metadata["rows"] == str(len(rows_of(series.out)))
     report_run = json.loads((series.out / "report.json").read_text("utf-8"))["run_id"]
     assert json.loads(metadata["crawls"])[0]["run_ids"][-1] == report_run
