@@ -141,7 +141,7 @@ def test_malformed_attachment_and_image_links_cost_nothing_else(portal: tuple[Fa
 
 
 def test_query_variants_of_a_column_page_do_not_fan_out(portal: tuple[FaultCrawl, FaultServer]) -> None:
-    crawl, fs = portal
+    _crawl, fs = portal
     targets = [r.target for r in fs.requests("/col/col3/index.html")]
     # the list walk asks for a column page without its query string (one request); whatever else asks for variants
     # of a path is cut at LINKS_MAX_QUERY_VARIANTS by the middleware: never one request per ?t=N link
