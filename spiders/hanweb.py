@@ -224,15 +224,18 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
     gives the same column as the live crawl; its name comes from that column's page when it was crawled.
     ``fetched_at`` is the WARC-Date of the response record (from the capture pointer when live).
     """
-    return release_item_and_tree(response, portal, column_names, fetched_at)[0]
+    return release_item_and_tree(response, portal, column_names, fetched_at, whole_tree=False)[0]
 
 
 def release_item_and_tree(response: Response, portal: str, column_names: Mapping[str, str],
-                          fetched_at: str | None = None) -> tuple[ReleaseItem, Any]:
-    """`build_release_item` and the page's parsed lxml tree (None when it did not parse), for the requisites."""
+                          fetched_at: str | None = None, *, whole_tree: bool = True) -> tuple[ReleaseItem, Any]:
+    """`build_release_item` and the page's parsed lxml tree (None when it did not parse), for the requisites.
+
+    ``whole_tree=False``: the tree may be the article region's only (same fields, less work; no requisites).
+    """
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
-    raw, root = parse_release_document(decoded.text, response.url)
+    raw, root = parse_release_document(decoded.text, response.url, whole_tree=whole_tree)
     ids = article_ids(response.url)
     meta = response.meta if response.request is not None else {}
     column_id = ids[0] if ids else meta.get("column_id")

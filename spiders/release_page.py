@@ -35,6 +35,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.html_parser import HTML_PARSER
+from spiders.article_region import article_region
 from spiders.links import absolute_url, document_base, is_fetchable_href
 from spiders.vocabulary import (
     ART_PATH_RE,
@@ -750,13 +751,35 @@ def parse_release_page(html: str, url: str) -> dict[str, Any]:
     return parse_release_document(html, url)[0]
 
 
-def parse_release_document(html: str, url: str) -> tuple[dict[str, Any], Any | None]:
+def parse_release_document(html: str, url: str, *, whole_tree: bool = True) -> tuple[dict[str, Any], Any | None]:
     """`parse_release_page` and the page's lxml tree (None when it does not parse), left unmodified.
 
-    The crawl hands the tree on to the page-requisites finder, so a release page is parsed once.
+    The crawl hands the tree on to the page-requisites finder, so a release page is parsed once. With
+    ``whole_tree=False`` (replay, ``crawler extract``) only the article region is parsed when the page allows it
+    (``spiders.article_region``: same fields) and the tree returned is the region's.
     """
+    if not whole_tree and (region := article_region(html)) is not None:
+        found = _parse_document(html, url, region.text)
+        if found[1] is not None and (region.title_safe or _title_from_markers(found[1], html)):
+            return found
+    return _parse_document(html, url, html)
+
+
+def _title_from_markers(root: Any, page: str) -> bool:
+    """Does the title come from the ArticleTitle meta or the title marker (never from a title element)?"""
+    for meta in root.iter("meta"):
+        if (meta.get("name") or meta.get("property") or "").strip().lower() == "articletitle":
+            if _title_text(meta.get("content") or ""):
+                return True
+            break
+    m = TITLE_MARKER_RE.search(page) if "标题名称" in page else None
+    return bool(m and _title_text(m.group(1)))
+
+
+def _parse_document(html: str, url: str, source: str) -> tuple[dict[str, Any], Any | None]:
+    """The fields of the page ``html`` read from the tree of ``source`` (the page itself or its article region)."""
     raw = empty_release()
-    root = _parse(html)
+    root = _parse(source)
     if root is None:
         date = _url_date(url)
         if date:
