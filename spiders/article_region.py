@@ -27,15 +27,17 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spiders.vocabulary import BEGIN_MARKER_RE, LABELS, TITLE_KEYS, TITLE_TOKEN_RE
 
 _BODY_OPEN_RE = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 #: containers whose end tag is never implied: the tags that say which top-level element holds the marker
 _CONTAINERS = ("div", "table", "section", "article", "main", "center", "form", "header", "footer", "nav", "aside")
+_START_TAG_RE = re.compile(r"<(" + "|".join(_CONTAINERS) + r")\b", re.IGNORECASE)
 _CONTAINER_TAG_RE = re.compile(
     r"<!--.*?-->|<(script|style|textarea)\b.*?</\1\s*>|<(/?)(" + "|".join(_CONTAINERS) + r")\b[^>]*>",
-    re.IGNORECASE | re.DOTALL,
+    re.IGNORECASE | re.DOTALL | re.ASCII,
 )
 #: what never shows in the linear rendering (comments, scripts, styles) and the tags, which become `_TAG`
 _HIDDEN_RE = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -53,33 +55,50 @@ _TAG = "\x01"  # a tag that may be a line break, a cell break or a mark in the l
 _WS_TABLE = str.maketrans(dict.fromkeys("\n\r\t\xa0\u3000", " "))
 
 
-def _spaced(label: str) -> str:
-    """A label as `spiders.release_page` matches it, spaces and tags allowed between its characters."""
-    if label.isascii():
-        return re.escape(label).replace(r"\ ", "[ \x01]*")
-    return "[ \x01]*".join(re.escape(ch) for ch in label)
+def _gapped(label: str, gap: str) -> str:
+    """A label's characters with ``gap`` allowed between any two of them."""
+    return gap.join(re.escape(ch) for ch in label if ch != " ")
 
 
-_LABELS = "|".join(_spaced(label) for label in sorted(LABELS, key=len, reverse=True))
-_DATE = r"(?:19|20)\d{2}[ \x01]*(?:[-/.][ \x01]*\d{1,2}|年)"
-#: a label the labelled-metadata scan could take: followed by a colon, a tag (perhaps a line or cell break), a
-#: digit (a date), or the end of the text (guard words and stop words are not looked at: this finds more)
-_LABEL_RE = re.compile(rf"(?:{_LABELS})[ ]*(?:[:：\x01\d]|$)")
-_COUNT_RE = re.compile(r"次[ \x01]*浏[ \x01]*览")
-#: a date line: a date, then within its line a source, author, count or read word (`_LINE_DATE_RE`, widened)
-_DATE_LINE_RE = re.compile(rf"{_DATE}[^\u3400-\u9fffA-Za-z]{{0,40}}(?:来|作|浏|点|阅|次)")
-_DATE_RE = re.compile(_DATE)
+_LABEL_NAMES = sorted(LABELS, key=len, reverse=True)
+_DATE = r"(?:19|20)\d{{2}}{gap}(?:[-/.]{gap}\d{{1,2}}|年)"
+#: what a date line (`_LINE_DATE_RE`) ends with, widened: 来源, 作者, 浏览, 点击, 阅读, 次浏览
+_TAIL = "(?:来|作|浏|点|阅|次)"
+
+# -- in the page source (no numeric character reference in it) ---------------------------------------------------
+#: between two characters of a word: spaces, tags (which may render as nothing), named entities
+_SRC_GAP = r"(?:\s|<[^>]*>|&\w+;)*"
+#: after a label: what renders as a space or as nothing (inline tags), then a colon, a digit, another tag (perhaps a
+#: line or cell break), an entity or the end: the labelled-metadata scan could take it
+_INLINE = r"(?i:a|span|font|b|strong|em|i|u|small|big|label|img|sup|sub|abbr|cite|code|q|s|strike|tt|var)"
+_SRC_LABEL_RE = re.compile(
+    "(?:" + "|".join(_gapped(label, _SRC_GAP) for label in _LABEL_NAMES) + ")"
+    + rf"(?:\s|&nbsp;|</?{_INLINE}(?=[\s>/])[^>]*>)*+(?:[:：\d<&]|$)"
+)
+_SRC_COUNT_RE = re.compile(_gapped("次浏览", _SRC_GAP))
+_SRC_DATE_LINE_RE = re.compile(_DATE.format(gap=_SRC_GAP) + r"(?:[^\u3400-\u9fffA-Za-z<]|<[^>]*>){0,80}?" + _TAIL)
+
+# -- in the visible text (`_visible`) ------------------------------------------------------------------------------
+_VIS_GAP = r"[ \x01]*"
+_VIS_LABEL_RE = re.compile(
+    "(?:" + "|".join(_gapped(label, _VIS_GAP) for label in _LABEL_NAMES) + r")[ ]*(?:[:：\x01\d]|$)"
+)
+_VIS_COUNT_RE = re.compile(_gapped("次浏览", _VIS_GAP))
+_VIS_DATE_LINE_RE = re.compile(_DATE.format(gap=_VIS_GAP) + r"[^\u3400-\u9fffA-Za-z]{0,40}?" + _TAIL)
+_VIS_DATE_RE = re.compile(_DATE.format(gap=_VIS_GAP))
+
 #: a bare date this close to the body (characters of text, whitespace not counted) may be taken
 _BARE_REACH = 300
 _NOT_COUNTED_RE = re.compile(r"[\s\x01]+")
-#: tags of the head, markers and attachment links, anywhere in the source outside the region
-_SOURCE_RE = re.compile(
-    r"<(?:meta|base|title)\b|contentstart|contentend|zjeg_rss|信息内容|downfile"
-    r"|\.(?:pdf|docx?|xlsx?|wps|et|pptx?|zip|rar|ofd|txt)(?![a-z0-9])",
-    re.IGNORECASE,
+#: tags of the head, markers and attachment links, anywhere in the source outside the region (lower-cased)
+_SOURCE_WORDS = ("<meta", "<base", "<title", "contentstart", "contentend", "zjeg_rss", "信息内容", "downfile")
+_ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|wps|et|pptx?|zip|rar|ofd|txt)(?![a-z0-9])")
+_TITLE_TAG_RE = re.compile(r"<(?:h1|ucaptitle)\b")
+#: an id or class value holding "tit" or "bt", the only ones a title word (`TITLE_KEYS`, `TITLE_TOKEN_RE`) can be in
+_ID_CLASS_RE = re.compile(
+    r"""\b(?:id|class)\s*=\s*(?:"([^"]*(?:tit|bt)[^"]*)"|'([^']*(?:tit|bt)[^']*)'|([^\s>"']*(?:tit|bt)[^\s>]*))"""
 )
-_TITLE_TAG_RE = re.compile(r"<(?:h1|ucaptitle)\b", re.IGNORECASE)
-_ID_CLASS_RE = re.compile(r"""\b(?:id|class)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_SRC_DATE_RE = re.compile(_DATE.format(gap=_SRC_GAP))
 
 
 @dataclass(frozen=True)
@@ -87,8 +106,12 @@ class Region:
     """The head and the top-level element holding the first content marker, as one smaller document."""
 
     text: str
-    #: the page outside the region has no title candidate (h1, ucaptitle, a title-like id or class)
-    title_safe: bool
+    #: the page source before and after the region
+    outside: tuple[str, str]
+
+    def title_safe(self) -> bool:
+        """The page outside the region has no title candidate (h1, ucaptitle, a title-like id or class)."""
+        return not any(_has_title_candidate(source.lower()) for source in self.outside)
 
 
 def _visible(source: str) -> str:
@@ -97,14 +120,30 @@ def _visible(source: str) -> str:
     return html_lib.unescape(_TAGS_RE.sub("", text)).translate(_WS_TABLE)
 
 
-def _takes_something(text: str, before_body: bool) -> bool:
-    """Could the labelled-metadata scan take anything from this text outside the region?"""
-    if _LABEL_RE.search(text) or _COUNT_RE.search(text) or _DATE_LINE_RE.search(text):
-        return True
-    if before_body:  # a bare date near the body
-        dates = list(_DATE_RE.finditer(text))
-        if dates and len(_NOT_COUNTED_RE.sub("", text[dates[-1].end() :])) <= _BARE_REACH:
-            return True
+def _takes_something(source: str) -> bool:
+    """Could the labelled-metadata scan take a label, a count or a date line from this source outside the region?"""
+    if "&#" in source:  # a numeric character reference may spell a label: read the text itself
+        text = _visible(source)
+        return bool(_VIS_LABEL_RE.search(text) or _VIS_COUNT_RE.search(text) or _VIS_DATE_LINE_RE.search(text))
+    return bool(_SRC_LABEL_RE.search(source) or _SRC_COUNT_RE.search(source) or _SRC_DATE_LINE_RE.search(source))
+
+
+def _bare_date_near(before: str) -> bool:
+    """Could a bare date before the region be near enough to the body to be taken?
+
+    Read from the last top-level elements before the region (never inside a tag, script or comment), enough of them
+    for `_BARE_REACH` characters of text after their last date.
+    """
+    if _SRC_DATE_RE.search(before) is None and "&#" not in before:
+        return False
+    tops = _top_level(before)[0]
+    for start in reversed([0, *tops]):
+        text = _visible(before[start:])
+        dates = list(_VIS_DATE_RE.finditer(text))
+        if dates:
+            return len(_NOT_COUNTED_RE.sub("", text[dates[-1].end() :])) <= _BARE_REACH
+        if len(_NOT_COUNTED_RE.sub("", text)) > _BARE_REACH:
+            return False
     return False
 
 
@@ -112,34 +151,43 @@ def _has_title_candidate(source: str) -> bool:
     if _TITLE_TAG_RE.search(source):
         return True
     for match in _ID_CLASS_RE.finditer(source):
-        for token in (match.group(1) or match.group(2) or match.group(3) or "").lower().split():
+        for token in (match.group(1) or match.group(2) or match.group(3) or "").split():
             if token in TITLE_KEYS or TITLE_TOKEN_RE.search(token):
                 return True
     return False
 
 
-def _top_level_start(page: str, body: int, marker: int) -> tuple[int, str] | None:
-    """Where the outermost container open at ``marker`` starts, and its tag; None when none is open."""
-    stack: list[tuple[int, str]] = []
-    for match in _CONTAINER_TAG_RE.finditer(page, body, marker):
+def _top_level(source: str, start: int = 0, stop: int | None = None) -> tuple[list[int], str]:
+    """Where the container start tags at the top level of ``source[start:stop]`` are, and the tag of the last one
+    when it is still open at ``stop`` (else "")."""
+    stack: list[str] = []
+    tops: list[int] = []
+    for match in _CONTAINER_TAG_RE.finditer(source, start, len(source) if stop is None else stop):
         name = match.group(3)
         if name is None:
             continue  # a comment, script, style or textarea
         name = name.lower()
         if not match.group(2):
-            stack.append((match.start(), name))
+            if not stack:
+                tops.append(match.start())
+            stack.append(name)
             continue
         for depth in range(len(stack) - 1, -1, -1):  # an end tag closes its element and what is open inside it
-            if stack[depth][1] == name:
+            if stack[depth] == name:
                 del stack[depth:]
                 break
-    return stack[0] if stack else None
+    return tops, stack[0] if stack else ""
+
+
+_END_TAG_RES: dict[str, re.Pattern[str]] = {}
 
 
 def _end_of(page: str, start: int, name: str) -> int:
     """The end of the ``name`` element starting at ``start`` (the page's end when it is never closed)."""
-    tag_re = re.compile(rf"<(/?){name}\b[^>]*>|<!--.*?-->|<(script|style|textarea)\b.*?</\2\s*>",
-                        re.IGNORECASE | re.DOTALL)
+    tag_re = _END_TAG_RES.get(name)
+    if tag_re is None:
+        tag_re = _END_TAG_RES[name] = re.compile(
+            rf"<(/?){name}\b[^>]*>|<!--.*?-->|<(script|style|textarea)\b.*?</\2\s*>", re.I | re.S | re.A)
     depth = 0
     for match in tag_re.finditer(page, start):
         if match.group(0).startswith("<!--") or match.group(2):
@@ -150,6 +198,56 @@ def _end_of(page: str, start: int, name: str) -> int:
     return len(page)
 
 
+def _clean_outside(source: str, before: bool) -> bool:
+    """Nothing in this source outside the region (before or after it) can be taken by the parser.
+
+    Read in pieces cut before each ``<div``: a ``<div`` start tag is a line break of the linear rendering (or inside
+    an element that is not rendered), so no label, count or date line the parser takes spans two pieces, and a label
+    ending a piece counts as taken. The pieces are cached: a portal's pages share their navigation and footer, and
+    differ in a piece or two (a counter's article id).
+    """
+    if not all(_clean_piece(piece) for piece in source.split("<div")):
+        return False
+    return not (before and _bare_date_near_cached(source))
+
+
+@lru_cache(maxsize=1024)
+def _clean_piece(source: str) -> bool:
+    lowered = source.lower()
+    if any(word in lowered for word in _SOURCE_WORDS) or _ATTACHMENT_RE.search(lowered):
+        return False
+    return not _takes_something(source)
+
+
+@lru_cache(maxsize=64)
+def _bare_date_near_cached(before: str) -> bool:
+    return _bare_date_near(before)
+
+
+#: the sources before the region of the latest pages (most recent last), to find the next page's region at once
+_RECENT_BEFORE: list[str] = []
+_RECENT_MAX = 8
+
+
+def _region_start(page: str, body: int, marker: int) -> tuple[int, str] | None:
+    """Where the top-level container holding ``marker`` starts, and its tag; None when there is none."""
+    for before in reversed(_RECENT_BEFORE):
+        if page.startswith(before, body):
+            start = body + len(before)
+            tag = _START_TAG_RE.match(page, start)
+            if tag is not None and _end_of(page, start, tag.group(1).lower()) > marker:
+                return start, tag.group(1).lower()
+            break
+    tops, name = _top_level(page, body, marker)
+    if not name:
+        return None
+    before = page[body : tops[-1]]
+    if before not in _RECENT_BEFORE:
+        _RECENT_BEFORE.append(before)
+        del _RECENT_BEFORE[:-_RECENT_MAX]
+    return tops[-1], name
+
+
 def article_region(page: str) -> Region | None:
     """The page's article region as a document of its own (see the module docstring), or None."""
     body = _BODY_OPEN_RE.search(page)
@@ -158,15 +256,12 @@ def article_region(page: str) -> Region | None:
     marker = BEGIN_MARKER_RE.search(page, body.end())
     if marker is None or BEGIN_MARKER_RE.search(page, 0, body.end()) is not None:
         return None
-    top = _top_level_start(page, body.end(), marker.start())
-    if top is None:
+    found = _region_start(page, body.end(), marker.start())
+    if found is None:
         return None
-    start, name = top
+    start, name = found
     end = _end_of(page, start, name)
     before, after = page[body.end() : start], page[end:]
-    if _SOURCE_RE.search(before) or _SOURCE_RE.search(after):
+    if not (_clean_outside(before, True) and _clean_outside(after, False)):
         return None
-    if _takes_something(_visible(before), True) or _takes_something(_visible(after), False):
-        return None
-    title_safe = not (_has_title_candidate(before) or _has_title_candidate(after))
-    return Region(page[: body.end()] + page[start:end], title_safe)
+    return Region(page[: body.end()] + page[start:end], (before, after))

@@ -760,7 +760,7 @@ def parse_release_document(html: str, url: str, *, whole_tree: bool = True) -> t
     """
     if not whole_tree and (region := article_region(html)) is not None:
         found = _parse_document(html, url, region.text)
-        if found[1] is not None and (region.title_safe or _title_from_markers(found[1], html)):
+        if found[1] is not None and (_title_from_markers(found[1], html) or region.title_safe()):
             return found
     return _parse_document(html, url, html)
 

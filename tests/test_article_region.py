@@ -87,7 +87,7 @@ def test_what_outside_the_region_sends_to_the_whole_page(before: str, after: str
 def test_a_title_element_outside_counts_when_no_meta_names_the_title() -> None:
     text = _page("<div><h1>区政府召开常务会议</h1></div>", "", "").replace("name='ArticleTitle'", "name='x'")
     found = article_region.article_region(text)
-    assert found is not None and not found.title_safe
+    assert found is not None and not found.title_safe()
     _same(text, "http://portal.example/art/2019/3/4/art_1_2.html")
 
 
