@@ -156,8 +156,14 @@ def _link_dominated(el: Any, skip: int = 0) -> bool:
     return links > 0 and links >= 0.6 * len(text)
 
 
+#: a word every `_RELATED_HEAD_RE` heading holds: a body without one has no related list (its walk is skipped)
+_RELATED_WORD_RE = re.compile(r"相关|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢|related", re.IGNORECASE)
+
+
 def _drop_related_lists(root: Any) -> None:
     """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body."""
+    if not _RELATED_WORD_RE.search(root.text_content()):
+        return
     for el in list(root.iter(*_LINE_TAGS)):
         if el.getparent() is None or el is root:
             continue

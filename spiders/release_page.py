@@ -132,8 +132,8 @@ _NON_WS_RE = re.compile(r"\s+")
 _SEGMENT_SPLIT_RE = re.compile(r"[ \t\x00]{2,}|[|｜]")
 #: what glued to a count's digits makes it something else than a count (1e6, 12.5.3, 12+)
 _NUMBER_GLUE = frozenset("0123456789.+-eE^")
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
-_LATIN_RE = re.compile(r"[A-Za-z]")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]+")  # runs: `_language` counts their characters
+_LATIN_RE = re.compile(r"[A-Za-z]+")
 _WS_RE = re.compile(r"\s+")
 
 RAW_KEYS: tuple[str, ...] = (
@@ -722,8 +722,8 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
 
 
 def _language(sample: str) -> str | None:
-    cjk = len(_CJK_RE.findall(sample))
-    latin = len(_LATIN_RE.findall(sample))
+    cjk = sum(map(len, _CJK_RE.findall(sample)))
+    latin = sum(map(len, _LATIN_RE.findall(sample)))
     if not cjk and not latin:
         return None
     return "en" if cjk * 10 < latin else "zh"
