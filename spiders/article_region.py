@@ -94,10 +94,7 @@ _NOT_COUNTED_RE = re.compile(r"[\s\x01]+")
 _SOURCE_WORDS = ("<meta", "<base", "<title", "contentstart", "contentend", "zjeg_rss", "信息内容", "downfile")
 _ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|wps|et|pptx?|zip|rar|ofd|txt)(?![a-z0-9])")
 _TITLE_TAG_RE = re.compile(r"<(?:h1|ucaptitle)\b")
-#: an id or class value holding "tit" or "bt", the only ones a title word (`TITLE_KEYS`, `TITLE_TOKEN_RE`) can be in
-_ID_CLASS_RE = re.compile(
-    r"""\b(?:id|class)\s*=\s*(?:"([^"]*(?:tit|bt)[^"]*)"|'([^']*(?:tit|bt)[^']*)'|([^\s>"']*(?:tit|bt)[^\s>]*))"""
-)
+_ID_CLASS_RE = re.compile(r"""\b(?:id|class)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""")
 _SRC_DATE_RE = re.compile(_DATE.format(gap=_SRC_GAP))
 
 
@@ -111,7 +108,7 @@ class Region:
 
     def title_safe(self) -> bool:
         """The page outside the region has no title candidate (h1, ucaptitle, a title-like id or class)."""
-        return not any(_has_title_candidate(source.lower()) for source in self.outside)
+        return not any(_title_piece(piece) for source in self.outside for piece in source.split("<div"))
 
 
 def _visible(source: str) -> str:
@@ -147,13 +144,18 @@ def _bare_date_near(before: str) -> bool:
     return False
 
 
-def _has_title_candidate(source: str) -> bool:
+@lru_cache(maxsize=1024)
+def _title_piece(source: str) -> bool:
+    """Does this piece of the source hold a title candidate of `spiders.release_page._Scan`?"""
+    source = source.lower()
     if _TITLE_TAG_RE.search(source):
         return True
     for match in _ID_CLASS_RE.finditer(source):
-        for token in (match.group(1) or match.group(2) or match.group(3) or "").split():
-            if token in TITLE_KEYS or TITLE_TOKEN_RE.search(token):
-                return True
+        value = match.group(1) or match.group(2) or match.group(3) or ""
+        if "tit" in value or "bt" in value:  # every title word holds one of them
+            for token in value.split():
+                if token in TITLE_KEYS or TITLE_TOKEN_RE.search(token):
+                    return True
     return False
 
 
@@ -229,14 +231,15 @@ _RECENT_BEFORE: list[str] = []
 _RECENT_MAX = 8
 
 
-def _region_start(page: str, body: int, marker: int) -> tuple[int, str] | None:
-    """Where the top-level container holding ``marker`` starts, and its tag; None when there is none."""
+def _region_span(page: str, body: int, marker: int) -> tuple[int, int] | None:
+    """Where the top-level container holding ``marker`` starts and ends; None when there is none."""
     for before in reversed(_RECENT_BEFORE):
         if page.startswith(before, body):
             start = body + len(before)
             tag = _START_TAG_RE.match(page, start)
-            if tag is not None and _end_of(page, start, tag.group(1).lower()) > marker:
-                return start, tag.group(1).lower()
+            end = _end_of(page, start, tag.group(1).lower()) if tag is not None else 0
+            if end > marker:
+                return start, end
             break
     tops, name = _top_level(page, body, marker)
     if not name:
@@ -245,7 +248,7 @@ def _region_start(page: str, body: int, marker: int) -> tuple[int, str] | None:
     if before not in _RECENT_BEFORE:
         _RECENT_BEFORE.append(before)
         del _RECENT_BEFORE[:-_RECENT_MAX]
-    return tops[-1], name
+    return tops[-1], _end_of(page, tops[-1], name)
 
 
 def article_region(page: str) -> Region | None:
@@ -256,11 +259,10 @@ def article_region(page: str) -> Region | None:
     marker = BEGIN_MARKER_RE.search(page, body.end())
     if marker is None or BEGIN_MARKER_RE.search(page, 0, body.end()) is not None:
         return None
-    found = _region_start(page, body.end(), marker.start())
-    if found is None:
+    span = _region_span(page, body.end(), marker.start())
+    if span is None:
         return None
-    start, name = found
-    end = _end_of(page, start, name)
+    start, end = span
     before, after = page[body.end() : start], page[end:]
     if not (_clean_outside(before, True) and _clean_outside(after, False)):
         return None
