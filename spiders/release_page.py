@@ -776,10 +776,10 @@ def _title_from_markers(root: Any, page: str) -> bool:
     return bool(m and _title_text(m.group(1)))
 
 
-def _parse_document(html: str, url: str, source: str) -> tuple[dict[str, Any], Any | None]:
-    """The fields of the page ``html`` read from the tree of ``source`` (the page itself or its article region)."""
+def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], Any | None]:
+    """The fields of the page ``html`` read from the tree of ``parsed`` (the page itself or its article region)."""
     raw = empty_release()
-    root = _parse(source)
+    root = _parse(parsed)
     if root is None:
         date = _url_date(url)
         if date:
