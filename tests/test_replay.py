@@ -56,6 +56,25 @@ def test_replay_gives_one_row_per_capture_across_runs(e2e_crawl: CrawlResult, tm
     assert len(rows) == 2 * next(iter(by_file.values()))
 
 
+def test_replay_jobs_give_the_same_rows_in_the_same_order(e2e_crawl: CrawlResult, tmp_path: Path) -> None:
+    """Worker processes share out the releases; the file they write is byte for byte that of one job."""
+    outputs = {}
+    for jobs in ("1", "3"):
+        out = tmp_path / f"jobs{jobs}.jsonl"
+        proc = run_cli("replay", str(e2e_crawl.out_dir / "warc"), "--out", str(out), "--jobs", jobs)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outputs[jobs] = out.read_bytes()
+    assert outputs["1"] == outputs["3"]
+    assert len(read_jsonl(tmp_path / "jobs1.jsonl")) == len(e2e_crawl.rows)
+
+
+@pytest.mark.parametrize("jobs", ["0", "two", "-1"])
+def test_replay_rejects_a_job_count_that_is_not_a_whole_number_above_zero(jobs: str, tmp_path: Path) -> None:
+    proc = run_cli("replay", str(tmp_path), "--out", str(tmp_path / "x.jsonl"), "--jobs", jobs)
+    assert proc.returncode == 2
+    assert "--jobs" in proc.stderr and "at least 1" in proc.stderr
+
+
 def test_replay_rejects_a_missing_input_with_a_clear_message(tmp_path: Path) -> None:
     proc = run_cli("replay", str(tmp_path / "nope"), "--out", str(tmp_path / "x.jsonl"))
     assert proc.returncode == 2

@@ -145,7 +145,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from archives.warc_reader import warc_files
-    from crawler.offline.replay import replay_to_jsonl
+    from crawler.offline.replay import default_jobs, replay_to_jsonl
 
     try:
         files = warc_files(args.inputs)
@@ -154,12 +154,23 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not files:
         raise CliError(f"no WARC files in {' '.join(args.inputs)}")
     started = time.monotonic()
-    report = replay_to_jsonl(files, args.out, portal=args.portal)
+    report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())
     elapsed = time.monotonic() - started
     rate = report.rows / elapsed if elapsed > 0 else 0.0
     print(f"replayed {len(files)} WARC file(s): {report.rows} releases in {elapsed:.1f} s ({rate:.0f}/s), "
           f"{report.dropped} dropped, {report.skipped_status} non-200 captures skipped -> {args.out}")
     return EXIT_OK if report.dropped == 0 else EXIT_CRAWL_PROBLEM
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of jobs, at least 1: {text!r}")
+    return jobs
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -233,6 +244,8 @@ def register(sub: Any) -> None:
     replay.add_argument("inputs", nargs="+", metavar="WARC_OR_DIR")
     replay.add_argument("--out", required=True, help="JSON Lines file to write (replaced)")
     replay.add_argument("--portal", default="demo", help="portal id, the prefix of every release_id")
+    replay.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes (default: the core count); the rows and their order do not depend on it")
     replay.set_defaults(func=cmd_replay)
 
     report = sub.add_parser("report", help="rebuild OUT/report.json and OUT/report.html from a crawl's outputs")

@@ -7,28 +7,31 @@ a WARC holding several runs gives several rows per release, told apart by ``fetc
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
-from scrapy.http import HtmlResponse
 
 from archives.attachment_index import AttachmentIndex
 from archives.jsonl import JsonlWriter
 from archives.warc_reader import Capture, iter_captures
-from crawler.items import exported_row, skip_reason_of
-from pipelines.chain import build_pipelines, run_pipelines
+from crawler.offline.replay_worker import Task, extract_batch, extract_row, response_from_capture, start
+from pipelines.chain import build_pipelines
 from spiders.decoding import decode_html
-from spiders.hanweb import build_release_item
 from spiders.hanweb_lists import article_ids, column_id_of, column_name_of
 
-#: HTTP headers that describe the stored bytes, not the decoded body replay hands to the parser.
-_FRAMING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+__all__ = ["ReplayReport", "default_jobs", "replay_rows", "replay_to_jsonl", "response_from_capture"]
+
 BATCH = 500
+#: Captures handed to a worker at a time, and batches in flight per worker (bounds memory, keeps workers busy).
+TASK_BATCH = 16
+IN_FLIGHT_PER_JOB = 4
 
 
 @dataclass
@@ -42,14 +45,13 @@ class ReplayReport:
     truncated: int = 0
 
 
+def default_jobs() -> int:
+    """Worker processes by default: the cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def _is_wanted(url: str) -> bool:
     return article_ids(url) is not None or column_id_of(url) is not None
-
-
-def response_from_capture(capture: Capture) -> HtmlResponse:
-    """A Scrapy response carrying the decoded body and the headers that still describe it."""
-    headers = [(k, v) for k, v in capture.headers if k.lower() not in _FRAMING_HEADERS]
-    return HtmlResponse(url=capture.url, status=capture.status, headers=headers, body=capture.body)
 
 
 def _learn_column_name(capture: Capture, names: dict[str, str]) -> None:
@@ -65,13 +67,10 @@ def _learn_column_name(capture: Capture, names: dict[str, str]) -> None:
         names[column_id] = name
 
 
-def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: ReplayReport) -> Iterable[dict[str, Any]]:
-    """Rows re-extracted from every release capture in ``paths``, in file order."""
-    pipelines = build_pipelines()
+def _tasks(paths: list[str | os.PathLike[str]], attachments: AttachmentIndex, report: ReplayReport) -> Iterator[Task]:
+    """The release captures in file order, each with the column names learnt before it (column pages are read
+    here, in order, so every job count sees the same names at the same release)."""
     column_names: dict[str, str] = {}
-    paths = list(paths)
-    # attachment records follow their page's: index them first, noting where the wanted records are
-    attachments = AttachmentIndex.build(paths, want=_is_wanted)
     for capture in iter_captures(paths, want=_is_wanted, positions=attachments.positions):
         if capture.status != 200:
             report.skipped_status += 1
@@ -81,24 +80,59 @@ def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: Re
             continue
         report.captures += 1
         report.truncated += capture.body_truncated
-        item = build_release_item(response_from_capture(capture), portal, column_names,
-                                  fetched_at=capture.warc_date)
-        item.warc = capture.pointer().row()
-        attachments.fill(item.attachments)
-        for attachment in item.attachments or ():  # a skip record's code in the row's words
-            if attachment["skip_reason"] is not None:
-                attachment["skip_reason"] = skip_reason_of(attachment["skip_reason"])
-        processed = run_pipelines(item, pipelines)
-        if processed is None:
+        ids = article_ids(capture.url)
+        column_id = ids[0] if ids else None
+        known = {column_id: column_names[column_id]} if column_id in column_names else {}
+        yield capture, known
+
+
+def _batches(tasks: Iterator[Task]) -> Iterator[list[Task]]:
+    batch: list[Task] = []
+    for task in tasks:
+        batch.append(task)
+        if len(batch) >= TASK_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _outcomes(paths: list[str | os.PathLike[str]], portal: str, report: ReplayReport,
+              jobs: int) -> Iterator[dict[str, Any] | None]:
+    # attachment records follow their page's: index them first, noting where the wanted records are
+    attachments = AttachmentIndex.build(paths, want=_is_wanted)
+    tasks = _tasks(paths, attachments, report)
+    if jobs <= 1:
+        pipelines = build_pipelines()
+        for capture, names in tasks:
+            yield extract_row(capture, portal, names, attachments, pipelines)
+        return
+    # forked workers inherit the index; batches go out in order and their rows come back in order
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=start, initargs=(portal, attachments)) as pool:
+        pending: deque[Any] = deque()
+        for batch in _batches(tasks):
+            pending.append(pool.apply_async(extract_batch, (batch,)))
+            if len(pending) >= jobs * IN_FLIGHT_PER_JOB:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: ReplayReport,
+                jobs: int = 1) -> Iterable[dict[str, Any]]:
+    """Rows re-extracted from every release capture in ``paths``, in file order (the same for any ``jobs``)."""
+    for row in _outcomes(list(paths), portal, report, jobs):
+        if row is None:
             report.dropped += 1
             continue
         report.rows += 1
-        yield exported_row(processed)
+        yield row
 
 
 def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str],
-                    portal: str = "demo") -> ReplayReport:
-    """Re-extract every release capture in ``paths`` and write the rows to ``out_path`` (replacing it)."""
+                    portal: str = "demo", jobs: int = 1) -> ReplayReport:
+    """Re-extract every release capture in ``paths`` and write the rows to ``out_path`` (replacing it), with
+    ``jobs`` worker processes (1: in this process)."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
@@ -107,7 +141,7 @@ def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.
     writer = JsonlWriter(out)
     try:
         batch: list[dict[str, Any]] = []
-        for row in replay_rows(paths, portal, report):
+        for row in replay_rows(paths, portal, report, jobs):
             batch.append(row)
             if len(batch) >= BATCH:
                 writer.write_rows(batch)
