@@ -1,8 +1,11 @@
-"""Crawl benchmark: four fetchers against one simulated portal served from a separate process on loopback.
+"""Crawl benchmark: five fetchers against one simulated portal served from a separate process on loopback.
 
 (a) our full archival crawl (WARC + JSONL + extraction), (b) the same spider with archiving and pipelines off,
 (c) ``wget -i urls.txt --warc-file=…`` over the release URLs (a) fetched, (d) a plain Scrapy spider
-(``benchmarks.plain_spider``) over the same list with Scrapy's defaults. Politeness limits are lifted (loopback).
+(``benchmarks.plain_spider``) over the same list with Scrapy's defaults, (e) the peer: scrapy-webarchive's WACZ
+exporter on a plain spider over the same list (``benchmarks/webarchive_spider.py``, in ``.swa-venv``: it pins
+Scrapy<2.12). Politeness limits are lifted (loopback). The target is (a)'s CPU per page against (e)'s; (c) and
+(d) are reference rows (INFO).
 Each fetcher is one child process; its CPU (user + sys) and peak RSS come from ``os.wait4`` on it alone.
 
     .venv/bin/python -m benchmarks.crawl_bench [--releases 5000] [--keep DIR]
@@ -17,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import BIN, Run, count_lines, load, run_measured, stat_from_output, table, verdict
+from benchmarks.common import BIN, REPO, Run, count_lines, load, run_measured, stat_from_output, table, verdict
 from simulator.process import SimulatorProcess
 
 #: Settings that lift the politeness limits for a loopback benchmark (the archival settings are untouched).
@@ -27,6 +30,8 @@ LOOPBACK_SETTINGS = {"CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAI
 #: (b): the same spider, no WARC capture and no item pipelines (no JSONL either).
 BARE_SETTINGS = {"WARC_ENABLED": "False", "ITEM_PIPELINES": "{}"}
 WGET = shutil.which("wget") or "/usr/bin/wget"
+#: scrapy-webarchive pins Scrapy<2.12: its own virtualenv (Makefile, `.swa-venv`), like pywb's
+SWA_PYTHON = REPO / ".swa-venv" / "bin" / "python"
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,14 @@ def full_crawl(start_url: str, out_dir: Path, name: str = "(a) full archival cra
     """Run the full archival crawl; releases are the rows of its JSON Lines file."""
     run = run_measured(crawl_command(start_url, out_dir))
     releases = count_lines(out_dir / "releases.jsonl")
-    pages = stat_from_output(run.stdout, r"pages fetched: (\d+)", "the page count")
+    pages = stat_from_output(run.stdout, r"(\d+) pages, \d+ releases archived", "the page count")
     return Fetch(name, pages, releases, run)
 
 
 def bare_crawl(start_url: str, out_dir: Path) -> Fetch:
     run = run_measured(crawl_command(start_url, out_dir, BARE_SETTINGS), check=False)
-    pages = stat_from_output(run.stdout, r"pages fetched: (\d+)", "the page count")
-    releases = stat_from_output(run.stdout, r"releases archived: (\d+)", "the release count")
+    pages = stat_from_output(run.stdout, r"(\d+) pages, \d+ releases archived", "the page count")
+    releases = stat_from_output(run.stdout, r"(\d+) releases archived", "the release count")
     return Fetch("(b) same spider, no WARC/pipelines", pages, releases, run)
 
 
@@ -105,6 +110,17 @@ def plain_scrapy(urls: Path) -> Fetch:
     return Fetch("(d) plain Scrapy spider, URL list", pages, pages, run)
 
 
+def webarchive_fetch(urls: Path, work: Path) -> Fetch | None:
+    """(e) the peer: scrapy-webarchive's WACZ exporter on a plain spider over the URL list, in its own virtualenv."""
+    if not SWA_PYTHON.is_file():
+        print(f"INFO (e) scrapy-webarchive not run: {SWA_PYTHON} is missing (`make bench` makes it)")
+        return None
+    work.mkdir(parents=True, exist_ok=True)
+    run = run_measured([str(SWA_PYTHON), str(REPO / "benchmarks" / "webarchive_spider.py"), str(urls), str(work)])
+    pages = stat_from_output(run.stdout, r"pages fetched: (\d+)", "the page count")
+    return Fetch("(e) scrapy-webarchive (WACZ), URL list", pages, pages, run)
+
+
 def write_url_list(jsonl: Path, target: Path) -> int:
     """The release URLs the archival crawl fetched, one a line."""
     count = 0
@@ -116,7 +132,7 @@ def write_url_list(jsonl: Path, target: Path) -> int:
 
 
 def run(releases: int = 5000, work: Path | None = None) -> dict[str, Fetch]:
-    """Run the four fetchers side by side, print the table and the target lines, return the figures."""
+    """Run the fetchers side by side, print the table and the target lines, return the figures."""
     own = work is None
     work = work or Path(tempfile.mkdtemp(prefix="bench-crawl-"))
     try:
@@ -127,19 +143,24 @@ def run(releases: int = 5000, work: Path | None = None) -> dict[str, Fetch]:
             listed = write_url_list(work / "full" / "releases.jsonl", urls)
             wget = wget_fetch(urls, work / "wget")
             plain = plain_scrapy(urls)
+            peer = webarchive_fetch(urls, work / "webarchive")
             bare = bare_crawl(sim.base_url, work / "bare")
         results = {"full": full, "bare": bare, "wget": wget, "plain": plain}
-        print(table([f.row() for f in (full, bare, wget, plain)], HEADER))
-        print(f"URL list for (c) and (d): {listed} release URLs from (a); (a) and (b) also fetch the list pages. "
+        fetchers = [full, bare, wget, plain]
+        if peer is not None:
+            results["webarchive"] = peer
+            fetchers.append(peer)
+        print(table([f.row() for f in fetchers], HEADER))
+        print(f"URL list for (c), (d) and (e): {listed} release URLs from (a); (a) and (b) also fetch the list pages. "
               f"Now: {load()}.")
-        print(f"ratio (a)/(c) releases/s per wget pages/s: {full.releases_per_s / wget.pages_per_s:.2f}   "
+        # reference rows (issue 15): Scrapy's engine alone costs about twice wget's whole fetch, so no target
+        print(f"INFO ratio (a)/(c) releases/s per wget pages/s: {full.releases_per_s / wget.pages_per_s:.2f}   "
               f"(a)/(c) CPU per release per wget CPU per page: {full.cpu_ms_per_release / wget.cpu_ms_per_page:.2f}"
               f"   (b)/(d) CPU per page: {bare.cpu_ms_per_page / plain.cpu_ms_per_page:.2f}"
               f"   (d)/(c) CPU per page: {plain.cpu_ms_per_page / wget.cpu_ms_per_page:.2f}")
-        print(verdict("full archival crawl releases/s vs wget pages/s", full.releases_per_s / wget.pages_per_s,
-                      0.5))
-        print(verdict("CPU per archived release vs wget CPU per page", full.cpu_ms_per_release /
-                      wget.cpu_ms_per_page, 3, at_most=True, unit="x"))
+        if peer is not None:
+            print(verdict("full archival crawl CPU per page vs scrapy-webarchive's (e)",
+                          full.cpu_ms_per_page / peer.cpu_ms_per_page, 1, at_most=True, unit="x"))
         if full.releases != releases:
             print(f"WARNING: the full crawl archived {full.releases} of {releases} releases")
         return results

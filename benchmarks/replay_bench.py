@@ -1,9 +1,10 @@
-"""Replay benchmark: ``crawler replay`` (WARC -> the live crawl's parse and pipelines -> JSONL) next to raw warcio
-iteration over the same WARC files (every response body read and decoded, nothing parsed).
+"""Replay benchmark: ``crawler replay --jobs 1`` and ``--jobs 2`` (WARC -> the live crawl's parse and pipelines ->
+JSONL) next to raw warcio and FastWARC iteration over the same WARC files (every response body read and decoded,
+nothing parsed).
 
-Both run in a child process on one core; the rate is over the time the work itself took (printed by each child),
-so interpreter start-up is left out; CPU and peak RSS come from ``os.wait4``. Without ``--warc`` a portal of
-``--releases`` releases is crawled first to make the WARC.
+Each runs in a child process; the rate is over the time the work itself took (printed by each child), so
+interpreter start-up is left out; CPU (the children's included) and peak RSS come from ``os.wait4``. The two
+replays must write the same file. Without ``--warc`` a portal of ``--releases`` releases is crawled first.
 
     .venv/bin/python -m benchmarks.replay_bench [--releases 2000] [--warc DIR_OR_FILE]
 """
@@ -11,6 +12,7 @@ so interpreter start-up is left out; CPU and peak RSS come from ``os.wait4``. Wi
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -20,7 +22,10 @@ from pathlib import Path
 
 from benchmarks.common import BIN, BenchmarkError, count_lines, run_measured, table, verdict
 
-TARGET_RELEASES_PER_S = 500
+#: issue 15: releases/s of `crawler replay` with one job and with two, and two jobs over one
+TARGET_ONE_JOB = 600
+TARGET_TWO_JOBS = 1000
+TARGET_SPEEDUP = 1.7
 
 
 def iterate(paths: list[str]) -> int:
@@ -41,6 +46,23 @@ def iterate(paths: list[str]) -> int:
     return 0
 
 
+def iterate_fastwarc(paths: list[str]) -> int:
+    """Child mode: the same with FastWARC (resiliparse), HTTP headers parsed and bodies decoded as warcio does."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    from archives.warc_reader import warc_files
+
+    started = time.perf_counter()
+    responses = size = 0
+    for path in warc_files(paths):
+        for record in ArchiveIterator(str(path), record_types=WarcRecordType.response, parse_http=True,
+                                      auto_decode="all", fsspec_args=False):
+            size += len(record.reader.read())
+            responses += 1
+    print(f"raw fastwarc: {responses} responses, {size} body bytes in {time.perf_counter() - started:.3f} s")
+    return 0
+
+
 def _seconds(text: str, pattern: str, what: str) -> float:
     match = re.search(pattern, text)
     if match is None:
@@ -48,8 +70,17 @@ def _seconds(text: str, pattern: str, what: str) -> float:
     return float(match.group(1))
 
 
+def _fastwarc_installed() -> bool:
+    try:
+        import fastwarc  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None) -> dict[str, float]:
-    """Run replay and raw iteration over ``warc`` (crawled first when None); print and return the figures."""
+    """Run replay with one and two jobs and raw iteration over ``warc`` (crawled first when None); print and
+    return the figures."""
     own = work is None
     work = work or Path(tempfile.mkdtemp(prefix="bench-replay-"))
     try:
@@ -60,38 +91,58 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
             with SimulatorProcess(releases=releases, seed=0) as sim:
                 full_crawl(sim.base_url, work / "crawl")
             warc = work / "crawl" / "warc"
-        out = work / "replayed.jsonl"
-        replay = run_measured([str(BIN / "crawler"), "replay", str(warc), "--out", str(out)])
+        replays = {}
+        for jobs in (1, 2):
+            out = work / f"replayed-{jobs}.jsonl"
+            replays[jobs] = (out, run_measured([str(BIN / "crawler"), "replay", str(warc), "--out", str(out),
+                                                "--jobs", str(jobs)]))
         raw = run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-only", str(warc)])
-        rows = count_lines(out)
-        replay_s = _seconds(replay.stdout, r"releases in ([\d.]+) s", "the replay time")
+        fast = (run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-fastwarc",
+                              str(warc)]) if _fastwarc_installed() else None)
+        rows = count_lines(replays[1][0])
+        same = replays[1][0].read_bytes() == replays[2][0].read_bytes()
+        work_s = {jobs: _seconds(r.stdout, r"releases in ([\d.]+) s", "the replay time") for jobs, (_, r) in
+                  replays.items()}
+        rate = {jobs: rows / max(seconds, 1e-9) for jobs, seconds in work_s.items()}
         raw_s = _seconds(raw.stdout, r"in ([\d.]+) s", "the iteration time")
         responses = int(_seconds(raw.stdout, r"raw warcio: (\d+) responses", "the response count"))
-        print(f"\n== replay: {warc} ({rows} releases, {responses} responses), one core ==")
-        rows_table = [
-            ["crawler replay (parse + pipelines + JSONL)", rows, replay_s, rows / replay_s, replay.cpu,
-             replay.max_rss_mb],
-            ["raw warcio iteration (bodies only)", responses, raw_s, responses / raw_s, raw.cpu, raw.max_rss_mb],
-        ]
-        print(table(rows_table, ["reader", "records", "work s", "per s", "CPU s (whole process)",
-                                 "peak RSS MB"]))
-        rate = rows / replay_s
-        per_cpu_s = rows / replay.cpu  # what one core that is not shared with other processes gives
-        print(f"ratio replay releases/s per raw warcio responses/s: {rate / (responses / raw_s):.3f}   "
-              f"replay releases per CPU second: {per_cpu_s:.0f}")
-        print(verdict("replay releases/s on one core (wall)", rate, TARGET_RELEASES_PER_S, unit="/s"))
-        print(verdict("replay releases per CPU second (one core, start-up included)", per_cpu_s,
-                      TARGET_RELEASES_PER_S, unit="/s"))
-        return {"replay_per_s": rate, "replay_per_cpu_s": per_cpu_s, "raw_per_s": responses / raw_s, "rows": rows}
+        print(f"\n== replay: {warc} ({rows} releases, {responses} responses), {default_cores()} cores ==")
+        rows_table = [[f"crawler replay --jobs {jobs} (parse + pipelines + JSONL)", rows, work_s[jobs], rate[jobs],
+                       replays[jobs][1].cpu, replays[jobs][1].max_rss_mb] for jobs in (1, 2)]
+        rows_table.append(["raw warcio iteration (bodies only)", responses, raw_s, responses / raw_s, raw.cpu,
+                           raw.max_rss_mb])
+        if fast is not None:
+            fast_s = _seconds(fast.stdout, r"in ([\d.]+) s", "the FastWARC iteration time")
+            rows_table.append(["raw FastWARC iteration (bodies only)", responses, fast_s, responses / fast_s,
+                               fast.cpu, fast.max_rss_mb])
+        print(table(rows_table, ["reader", "records", "work s", "per s", "CPU s (whole process)", "peak RSS MB"]))
+        per_cpu_s = rows / replays[1][1].cpu  # what one core that is not shared with other processes gives
+        print(f"INFO replay --jobs 1 releases per CPU second (start-up included): {per_cpu_s:.0f}   "
+              f"raw warcio responses/s: {responses / raw_s:.0f}"
+              + (f"   raw FastWARC responses/s: {responses / fast_s:.0f} ({raw_s / fast_s:.1f}x warcio)"
+                 if fast is not None else ""))
+        print(verdict("replay releases/s, one job", rate[1], TARGET_ONE_JOB, unit="/s"))
+        print(verdict("replay releases/s, two jobs", rate[2], TARGET_TWO_JOBS, unit="/s"))
+        print(verdict("replay two jobs over one job", rate[2] / rate[1], TARGET_SPEEDUP, unit="x"))
+        print(f"TARGET replay --jobs 2 writes the rows of --jobs 1, in the same order: {'met' if same else 'MISSED'}")
+        return {"replay_per_s": rate[1], "replay_two_jobs_per_s": rate[2], "replay_per_cpu_s": per_cpu_s,
+                "raw_per_s": responses / raw_s, "rows": rows, "same_rows": float(same)}
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def default_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list[:1] == ["--iterate-only"]:
         return iterate(args_list[1:])
+    if args_list[:1] == ["--iterate-fastwarc"]:
+        return iterate_fastwarc(args_list[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", type=int, default=2000, help="releases to crawl when --warc is not given")
     parser.add_argument("--warc", default=None, help="replay these WARC files (a file or a directory)")
