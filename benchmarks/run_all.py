@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print("\n== summary ==")
     for line in tee.copy.getvalue().splitlines():
-        if line.startswith(("TARGET", "machine:", "ratio")):
+        if line.startswith(("TARGET", "machine:", "ratio", "INFO")):
             print(line)
     return 0
 

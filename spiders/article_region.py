@@ -144,7 +144,7 @@ def _bare_date_near(before: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _title_piece(source: str) -> bool:
     """Does this piece of the source hold a title candidate of `spiders.release_page._Scan`?"""
     source = source.lower()
@@ -213,7 +213,7 @@ def _clean_outside(source: str, before: bool) -> bool:
     return not (before and _bare_date_near_cached(source))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _clean_piece(source: str) -> bool:
     lowered = source.lower()
     if any(word in lowered for word in _SOURCE_WORDS) or _ATTACHMENT_RE.search(lowered):
