@@ -20,6 +20,14 @@ first content marker gives the same record for a fraction of the work.
 
 Title candidates outside the region only matter when neither the ArticleTitle meta nor the title marker gives a
 title: ``spiders.release_page`` then parses the whole page (`Region.title_safe`).
+
+The checks read the page source, not a tree, and err on the side of the whole page: tags may stand between a
+label's characters, any tag after a label may be a line break, scripts count as text. A portal's pages share their
+navigation and footer byte for byte, so the verdicts are cached per piece of source (cut before each ``<div``) and
+the region of the next page is looked for right after the navigation of the last ones. Used by replay and
+``crawler extract`` (``whole_tree=False``); the live crawl parses the whole page, whose tree its page-requisites
+finder reads. ``tests/test_article_region.py`` holds both paths equal over every fixture page and the variation
+seeds.
 """
 
 from __future__ import annotations
