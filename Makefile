@@ -52,7 +52,7 @@ lint: $(STAMP)
 # Benchmarks (docs/benchmarks.md): trafilatura (+ lxml_html_clean), htmldate, FastWARC and py-spy from the `bench`
 # extra, scrapy-webarchive in .swa-venv, GNU wget and redis-server (the queue-worker benchmark) from apt. The bench
 # extra only adds packages the suite does not import unless present (`make test` passes with or without it).
-# Separate from `make test`; about 15 minutes on 2 cores (over half of it the 50,000-release crawl).
+# Separate from `make test`; about 22 minutes on 2 cores (the 50,000-release crawl and the many-portals curve).
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
 	$(PIP) install -e '.[test,bench]'
