@@ -163,11 +163,7 @@ def crawl_command(args: argparse.Namespace, portal_id: str, expect_last_run: int
                "--set", f"RECURRING_EXPECT_LAST_RUN={expect_last_run}"]
     if run_id:
         command += ["--set", f"RUN_ID={run_id}"]
-    if args.state:
-        command += ["--state", args.state]
-    for pair in args.set or []:
-        command += ["--set", pair]
-    return command
+    return command + _shared_options(args)
 
 
 def cmd_run_due(args: argparse.Namespace) -> int:
@@ -228,11 +224,15 @@ def batch_command(args: argparse.Namespace, group: list[tuple[str, int, str]], c
                "--archive-root", str(args.archive_root), "--concurrency", str(concurrency)]
     for portal, last_run, run_id in group:
         command += ["--job", f"{portal},{last_run},{run_id}"]
-    if args.state:
-        command += ["--state", args.state]
+    return command + _shared_options(args)
+
+
+def _shared_options(args: argparse.Namespace) -> list[str]:
+    """run-due's --state and --set, passed on to the crawls it starts."""
+    options = ["--state", args.state] if args.state else []
     for pair in args.set or []:
-        command += ["--set", pair]
-    return command
+        options += ["--set", pair]
+    return options
 
 
 def _read_events(index: int, child: subprocess.Popen[str], events: Queue[tuple[int, dict[str, Any] | None]]) -> None:

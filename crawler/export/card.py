@@ -10,13 +10,13 @@ how many rows, under which terms (``DATASET_TERMS``, ``DATASET_LICENSE``: the op
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archives.atomic_file import replace_file
 from crawler.export.arrow_schema import COLUMNS
 from crawler.export.source import CrawlDir, run_ids
 from crawler.export.write import software
@@ -262,19 +262,6 @@ def render_readme(package: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _replace(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def previous_options(crawl: CrawlDir) -> CardOptions:
     """The terms and licence of the card already in *crawl* (kept when a card is rewritten without new ones)."""
     package = _read_json(crawl.path / DATAPACKAGE)
@@ -290,9 +277,9 @@ def write_card(crawl: CrawlDir, options: CardOptions) -> list[Path]:
     options = CardOptions(terms=options.terms or previous.terms, license=options.license or previous.license)
     package = build_datapackage(crawl, options, summarize(crawl.releases))
     written = [crawl.path / DATAPACKAGE]
-    _replace(written[0], json.dumps(package, ensure_ascii=False, indent=1) + "\n")
+    replace_file(written[0], (json.dumps(package, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     readme = crawl.path / README
     if not readme.exists() or readme.read_text(encoding="utf-8", errors="replace").startswith(README_MARK):
-        _replace(readme, render_readme(package))
+        replace_file(readme, render_readme(package).encode("utf-8"))
         written.append(readme)
     return written

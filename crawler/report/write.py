@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from archives.atomic_file import replace_file
 from crawler.report.build import load_schema
 from crawler.report.html import render_html
 
@@ -30,25 +30,12 @@ def validate_report(report: Mapping[str, Any]) -> None:
         raise ReportInvalid(f"report.json does not validate at {where}: {error.message}")
 
 
-def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def write_report(report_dir: Path, report: Mapping[str, Any], *, plots: bool = True) -> tuple[Path, Path]:
     """Validate, then write ``report.json`` and ``report.html`` (with its plots unless *plots* is False) into
     *report_dir*; return both paths."""
     validate_report(report)
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, html_path = report_dir / REPORT_JSON, report_dir / REPORT_HTML
-    _replace(json_path, (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-    _replace(html_path, render_html(report, plots=plots).encode("utf-8"))
+    replace_file(json_path, (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    replace_file(html_path, render_html(report, plots=plots).encode("utf-8"))
     return json_path, html_path
