@@ -31,6 +31,7 @@ from tests.support.common import run_cli
 from tests.support.fault_crawl import REPO, TEST_SETTINGS, run_fault_crawl
 from tests.support.faultserver import FaultServer, drip, html_page, release_path, respond, sequence
 from tests.support.invariants import assert_archive_invariants, read_jsonl_strict
+from tests.support.tmpfs import small_tmpfs
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
@@ -227,15 +228,8 @@ def test_36_kill_during_rotation(tmp_path: Path) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1.5 MB tmpfs: writes past it fail with ENOSPC, like a full disk."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "disk", "1500k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def column_page(urls: list[str]) -> bytes:

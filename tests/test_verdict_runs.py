@@ -19,6 +19,7 @@ from tests.support.common import BIN, REPO, run_cli
 from tests.support.faultserver import FaultServer, html_page, respond
 from tests.support.invariants import assert_accounted, load_report
 from tests.support.recurring_support import FAST, crawl, read_lines, write_registry
+from tests.support.tmpfs import small_tmpfs
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
@@ -65,15 +66,8 @@ def test_ctrl_c_is_acknowledged_recorded_as_interrupted_and_the_next_run_resumes
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 96 KiB tmpfs: writes past it fail with ENOSPC, like a full disk."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path / "tiny", "96k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.mark.parametrize("full", ["releases.jsonl", "failures.jsonl"])
