@@ -82,7 +82,6 @@ _INLINE_TOKEN_RE = re.compile(
     r"[【\[](?:打印本页|关闭窗口|打印页面|关闭页面|TOP|打印|关闭)[】\]]|" + re.escape(_PRODUCED_BY)
 )
 
-_WS_RE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset(
     (
         "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "table", "tbody", "thead",
@@ -97,7 +96,8 @@ _LINE_TAGS = _BLOCK_TAGS | _CELL_TAGS | {"br"}
 
 
 def _norm(text: str) -> str:
-    return _WS_RE.sub(" ", text).strip()
+    # ``str.split()`` splits on exactly what ``\s`` matches (``str.isspace``): ``\s+`` -> " ", stripped, faster
+    return " ".join(text.split())
 
 
 def is_boilerplate_line(text: str) -> bool:

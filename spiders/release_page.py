@@ -43,7 +43,6 @@ from spiders.vocabulary import (
     BEGIN_COMMENT_RE,
     BEGIN_MARKER_RE,
     CONTENT_KEYS,
-    COUNTER_SCRIPT_RE,
     DATE_CORE,
     DOWNFILE,
     EMPTY_VALUES,
@@ -65,6 +64,7 @@ from spiders.vocabulary import (
     TITLE_SPLIT_RE,
     TITLE_TOKEN_RE,
     TRS_PATH_RE,
+    has_counter_script,
 )
 
 # ---- the vocabulary (spiders.vocabulary) put together ----
@@ -128,13 +128,11 @@ _BARE_DATE_REACH = 300
 _TITLE_MIN = 4
 #: What may follow a bare date on its line: a bar (【字体…】, | 来源), a bracket
 _BARE_DATE_FOLLOWERS = frozenset("【[|｜(（")
-_NON_WS_RE = re.compile(r"\s+")
 _SEGMENT_SPLIT_RE = re.compile(r"[ \t\x00]{2,}|[|｜]")
 #: what glued to a count's digits makes it something else than a count (1e6, 12.5.3, 12+)
 _NUMBER_GLUE = frozenset("0123456789.+-eE^")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")  # runs: `_language` counts their characters
 _LATIN_RE = re.compile(r"[A-Za-z]+")
-_WS_RE = re.compile(r"\s+")
 
 RAW_KEYS: tuple[str, ...] = (
     "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
@@ -143,8 +141,11 @@ RAW_KEYS: tuple[str, ...] = (
 
 
 def collapse_ws(text: str) -> str:
-    """Collapse every run of whitespace (incl. U+00A0, U+3000) to one space and strip."""
-    return _WS_RE.sub(" ", text).strip()
+    """Collapse every run of whitespace (incl. U+00A0, U+3000) to one space and strip.
+
+    ``str.split()`` splits on exactly the characters ``\\s`` matches (``str.isspace``), several times faster.
+    """
+    return " ".join(text.split())
 
 
 def empty_release() -> dict[str, Any]:
@@ -577,7 +578,7 @@ def _scan_bare_dates(text: str, fields: _Fields, tier: int, body_at: int, footer
             continue
         if _in_spans(pos, item_marks) or _in_spans(pos, footer_marks):
             continue
-        if tier == 0 and len(_NON_WS_RE.sub("", text[m.end() : body_at])) > _BARE_DATE_REACH:
+        if tier == 0 and len("".join(text[m.end() : body_at].split())) > _BARE_DATE_REACH:
             continue
         if best is None or tier == 0:  # outside: the last one before the body; inside: the first
             best = (pos, m.group(0).strip())
@@ -819,7 +820,7 @@ def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], A
     hits = fields.get("hits")
     if hits is not None:
         value, scripted = hits
-        if not value and not scripted and COUNTER_SCRIPT_RE.search(html):
+        if not value and not scripted and has_counter_script(html):
             scripted = True  # an empty label filled in by a counter script
         raw["hits_raw"] = "" if scripted else value
         raw["hits_scripted"] = scripted
