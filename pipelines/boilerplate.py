@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.html_parser import HTML_PARSER
+from pipelines.item_fields import item_fields
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -160,8 +160,14 @@ def _link_dominated(el: Any, skip: int = 0) -> bool:
 _RELATED_WORD_RE = re.compile(r"相关|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢|related", re.IGNORECASE)
 
 
-def _drop_related_lists(root: Any) -> None:
-    """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body."""
+def _drop_related_lists(root: Any, source: str) -> None:
+    """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body.
+
+    ``source`` is the HTML ``root`` was parsed from: without a character reference in it, every character of the
+    text is in the source as written, so a source without a heading word has none in its text either.
+    """
+    if "&" not in source and not _RELATED_WORD_RE.search(source):
+        return
     if not _RELATED_WORD_RE.search(root.text_content()):
         return
     for el in list(root.iter(*_LINE_TAGS)):
@@ -235,7 +241,7 @@ def clean_body_tree(body_html: str) -> Any:
     """Parse a body fragment and strip boilerplate; returns the wrapping ``<div>`` element."""
     root = _parse_fragment(body_html)
     _strip_noise(root)
-    _drop_related_lists(root)
+    _drop_related_lists(root, body_html)
     _drop_boilerplate_blocks(root)
     _drop_boilerplate_lines(root)
     return root
@@ -324,7 +330,7 @@ class BoilerplatePipeline:
 
     def process_item(self, item: Any) -> Any:
         """Clean one release item in place and return it (an empty body becomes null, never "")."""
-        adapter = ItemAdapter(item)
+        adapter = item_fields(item)
         raw = adapter.get("body_html")
         if raw is None or not raw.strip():
             adapter["body_html"], adapter["body_text"] = None, None

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
+from pipelines.item_fields import item_fields
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -159,7 +159,7 @@ class ReleaseDatePipeline:
 
     def process_item(self, item: Any) -> Any:
         """Normalise one item's release date in place and return it."""
-        adapter = ItemAdapter(item)
+        adapter = item_fields(item)
         source = adapter.get("release_source")
         date, dt, precision = normalize_release_date(adapter.get("release_raw"))
         if source == "url_path":

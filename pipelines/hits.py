@@ -21,7 +21,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
+from pipelines.item_fields import item_fields
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -75,7 +75,7 @@ class HitsPipeline:
 
     def process_item(self, item: Any) -> Any:
         """Normalise one item's hit count in place and return it."""
-        adapter = ItemAdapter(item)
+        adapter = item_fields(item)
         scripted = bool(adapter.get("hits_scripted", False)) if "hits_scripted" in adapter else False
         adapter["hits"] = normalize_hits(adapter.get("hits_raw"), scripted)
         return item

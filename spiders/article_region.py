@@ -216,9 +216,20 @@ def _clean_outside(source: str, before: bool) -> bool:
     ending a piece counts as taken. The pieces are cached: a portal's pages share their navigation and footer, and
     differ in a piece or two (a counter's article id).
     """
+    recent = _RECENT_CLEAN[before]
+    if source in recent:  # a portal's next page: the same navigation or footer, compared (not hashed) at once
+        return True
     if not all(_clean_piece(piece) for piece in source.split("<div")):
         return False
-    return not (before and _bare_date_near_cached(source))
+    if before and _bare_date_near_cached(source):
+        return False
+    recent.append(source)
+    del recent[:-_RECENT_MAX]
+    return True
+
+
+#: sources outside the region found clean on the latest pages (after, before), most recent last
+_RECENT_CLEAN: tuple[list[str], list[str]] = ([], [])
 
 
 @lru_cache(maxsize=256)
