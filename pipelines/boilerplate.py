@@ -81,6 +81,7 @@ _META_SECOND_RE = re.compile(rf"(?:{_META_LABEL})[ ]*[:：]|(?:19|20)\d\d[-/.年
 _INLINE_TOKEN_RE = re.compile(
     r"[【\[](?:打印本页|关闭窗口|打印页面|关闭页面|TOP|打印|关闭)[】\]]|" + re.escape(_PRODUCED_BY)
 )
+_INLINE_TOKEN_STARTS = ("【", "[", _PRODUCED_BY[:11])
 
 _BLOCK_TAGS = frozenset(
     (
@@ -138,11 +139,15 @@ def _strip_noise(root: Any) -> None:
             _remove(el)
 
 
-_RELATED_HEAD_RE = re.compile(
-    r"^[ 【\[［]*(?:相关链接|相关文章|相关阅读|相关新闻|相关信息|相关稿件|相关文件|相关政策|相关解读|延伸阅读|推荐阅读|"
-    r"热点推荐|热门文章|猜你喜欢|Related (?:Links|Articles|News))[ 】\]］]*[:：]?",
-    re.IGNORECASE,
+_RELATED_HEADINGS = (
+    r"相关链接|相关文章|相关阅读|相关新闻|相关信息|相关稿件|相关文件|相关政策|相关解读|延伸阅读|推荐阅读|"
+    r"热点推荐|热门文章|猜你喜欢|Related{ws}(?:Links|Articles|News)"
 )
+_RELATED_HEAD_RE = re.compile(
+    r"^[ 【\[［]*(?:" + _RELATED_HEADINGS.format(ws=" ") + r")[ 】\]］]*[:：]?", re.IGNORECASE
+)
+#: a heading word anywhere in a body's text (any whitespace in ``Related Links``, as before `_norm`)
+_RELATED_HEADING_RE = re.compile(_RELATED_HEADINGS.format(ws=r"\s+"), re.IGNORECASE)
 _LIST_NOISE_RE = re.compile(r"[\d\s\-/.:：年月日()（）\[\]【】|·•>›»]+")
 _RELATED_HEAD_MAX = 14
 
@@ -168,8 +173,8 @@ def _drop_related_lists(root: Any, source: str) -> None:
     """
     if "&" not in source and not _RELATED_WORD_RE.search(source):
         return
-    if not _RELATED_WORD_RE.search(root.text_content()):
-        return
+    if not _RELATED_HEADING_RE.search(root.text_content()):
+        return  # every heading `_RELATED_HEAD_RE` takes is in the text, whitespace aside
     for el in list(root.iter(*_LINE_TAGS)):
         if el.getparent() is None or el is root:
             continue
@@ -210,15 +215,16 @@ def _drop_boilerplate_lines(root: Any) -> None:
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        for attr_owner, attr in ((el, "text"), (el, "tail")):
-            value = getattr(attr_owner, attr)
-            if not value or not value.strip():
+        for attr in ("text", "tail"):
+            value = el.text if attr == "text" else el.tail
+            if not value or value.isspace():
                 continue
-            cleaned = _INLINE_TOKEN_RE.sub("", value)
-            if is_boilerplate_line(_norm(cleaned)) and _is_whole_line(el, attr):
+            # every inline token starts with one of these: the substitution is skipped for text without any
+            cleaned = _INLINE_TOKEN_RE.sub("", value) if any(s in value for s in _INLINE_TOKEN_STARTS) else value
+            if _is_whole_line(el, attr) and is_boilerplate_line(_norm(cleaned)):
                 cleaned = ""
             if cleaned != value:
-                setattr(attr_owner, attr, cleaned)
+                setattr(el, attr, cleaned)
 
 
 def _is_whole_line(el: Any, attr: str) -> bool:

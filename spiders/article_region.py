@@ -116,7 +116,22 @@ class Region:
 
     def title_safe(self) -> bool:
         """The page outside the region has no title candidate (h1, ucaptitle, a title-like id or class)."""
-        return not any(_title_piece(piece) for source in self.outside for piece in source.split("<div"))
+        return all(_untitled(source) for source in self.outside)
+
+
+def _untitled(source: str) -> bool:
+    """No piece of this source outside the region holds a title candidate (the latest such sources remembered)."""
+    if source in _RECENT_UNTITLED:
+        return True
+    if any(_title_piece(piece) for piece in source.split("<div")):
+        return False
+    _RECENT_UNTITLED.append(source)
+    del _RECENT_UNTITLED[:-_RECENT_MAX]
+    return True
+
+
+#: sources outside the region found without a title candidate on the latest pages, most recent last
+_RECENT_UNTITLED: list[str] = []
 
 
 def _visible(source: str) -> str:

@@ -171,6 +171,7 @@ def _parse(text: str) -> Any | None:
 
 #: Elements with an id or class whose tokens `_Scan` reads (links, metas and <title> never need them).
 _ID_OR_CLASS_XPATH = "descendant-or-self::*[@id or @class][not(self::a or self::meta or self::title)]"
+_ID_OR_CLASS = etree.XPath(_ID_OR_CLASS_XPATH)  # compiled once, not on every page
 
 
 def _tokens(el: Any) -> set[str]:
@@ -232,7 +233,7 @@ class _Scan:
                 self.title_els.append((0, node))
             else:  # h1
                 self.title_els.append((3, node))
-        for node in root.xpath(_ID_OR_CLASS_XPATH):
+        for node in _ID_OR_CLASS(root):
             toks = _tokens(node)
             if "zoom" in toks and self.zoom is None:
                 self.zoom = node
