@@ -146,8 +146,14 @@ _RELATED_HEADINGS = (
 _RELATED_HEAD_RE = re.compile(
     r"^[ 【\[［]*(?:" + _RELATED_HEADINGS.format(ws=" ") + r")[ 】\]］]*[:：]?", re.IGNORECASE
 )
+# The two searches below run over every body: written so that the regex engine can skip ahead by first character
+# (a pattern compiled with IGNORECASE is tried at every position). Only the English words fold case; their first
+# letter R has no other case-insensitive match than r, so they mean exactly what IGNORECASE would.
+_CJK_HEADINGS = _RELATED_HEADINGS.split("|Related")[0]
 #: a heading word anywhere in a body's text (any whitespace in ``Related Links``, as before `_norm`)
-_RELATED_HEADING_RE = re.compile(_RELATED_HEADINGS.format(ws=r"\s+"), re.IGNORECASE)
+_RELATED_HEADING_RE = re.compile(
+    _CJK_HEADINGS + r"|R(?i:elated\s+(?:Links|Articles|News))|r(?i:elated\s+(?:Links|Articles|News))"
+)
 _LIST_NOISE_RE = re.compile(r"[\d\s\-/.:：年月日()（）\[\]【】|·•>›»]+")
 _RELATED_HEAD_MAX = 14
 
@@ -162,7 +168,7 @@ def _link_dominated(el: Any, skip: int = 0) -> bool:
 
 
 #: a word every `_RELATED_HEAD_RE` heading holds: a body without one has no related list (its walk is skipped)
-_RELATED_WORD_RE = re.compile(r"相关|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢|related", re.IGNORECASE)
+_RELATED_WORD_RE = re.compile(r"相关|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢|R(?i:elated)|r(?i:elated)")
 
 
 def _drop_related_lists(root: Any, source: str) -> None:
