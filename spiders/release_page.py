@@ -132,7 +132,6 @@ _SEGMENT_SPLIT_RE = re.compile(r"[ \t\x00]{2,}|[|｜]")
 #: what glued to a count's digits makes it something else than a count (1e6, 12.5.3, 12+)
 _NUMBER_GLUE = frozenset("0123456789.+-eE^")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")  # runs: `_language` counts their characters
-_LATIN_RE = re.compile(r"[A-Za-z]+")
 
 RAW_KEYS: tuple[str, ...] = (
     "title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "hits_scripted", "source", "index_no",
@@ -723,12 +722,23 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
     return found
 
 
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def _language(sample: str) -> str | None:
-    cjk = sum(map(len, _CJK_RE.findall(sample)))
-    latin = sum(map(len, _LATIN_RE.findall(sample)))
-    if not cjk and not latin:
-        return None
-    return "en" if cjk * 10 < latin else "zh"
+    """"en" when the sample has ten times more Latin letters than CJK characters, "zh" when it has some, else None.
+
+    The Latin letters are counted on the bytes of the sample's ASCII characters, and the CJK runs only until they
+    decide the answer (a Chinese page's first run usually does).
+    """
+    ascii_part = sample.encode("ascii", "ignore")
+    latin = len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))
+    cjk = 0
+    for run in _CJK_RE.finditer(sample):
+        cjk += run.end() - run.start()
+        if cjk * 10 >= latin:
+            return "zh"
+    return "en" if latin else None
 
 
 def _url_date(url: str) -> str | None:
