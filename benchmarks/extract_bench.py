@@ -1,8 +1,9 @@
 """Extraction benchmark: our clean + normalize chain against trafilatura + htmldate on the same release pages.
 
 Both get the page bytes exactly as the simulated portal serves them (trafilatura decodes them itself) and the URL.
-Ours is ``crawler.offline.extract.extract_page`` (decode, parse, boilerplate, dates, hits, schema validation);
-trafilatura runs with its precision settings (``favor_precision``, no comments) and its metadata extraction,
+Ours is ``crawler.offline.extract.extract_page`` (decode, parse, boilerplate, dates, hits) and the schema
+validation of its row (``pipelines.validate.first_error``); trafilatura runs with its precision settings
+(``favor_precision``, no comments) and its metadata extraction,
 which calls htmldate with trafilatura's defaults for dates (``original_date``, ``extensive_search``).
 
 Accuracy is against the simulator's truth: exact title, exact release date, body exact after both sides are put
@@ -61,10 +62,13 @@ def paragraphs(text: str | None) -> str:
 
 
 def ours(body: bytes, url: str, content_type: str) -> Extracted:
-    """Our extraction chain, as ``crawler extract`` and replay run it."""
+    """Our extraction chain, as ``crawler extract`` and replay run it: the row, then its schema validation."""
     from crawler.offline.extract import extract_page
+    from pipelines.validate import first_error
 
     row = extract_page(body, url, content_type=content_type)
+    if first_error(row) is not None:
+        raise SystemExit(f"extract_bench: the row of {url} does not validate: {first_error(row).message}")
     return row["title"], row["release_date"], row["body_text"]
 
 
@@ -108,7 +112,7 @@ def run(pages: int = 300, releases: int = 5000) -> dict[str, float]:
     size = sum(len(body) for _, body, _, _ in sample) / len(sample)
     print(f"\n== extract: {len(sample)} release pages of the simulated portal (mean {size / 1024:.1f} KB), "
           "CPU time of this process ==")
-    mine = score("ours (decode+parse+pipelines)", ours, sample)
+    mine = score("ours (decode+parse+pipelines+validation)", ours, sample)
     theirs = score("trafilatura+htmldate", trafilatura_htmldate, sample)
     rows = [[s.name, s.ms_per_page, f"{100 * s.rate(s.title):.1f}%", f"{100 * s.rate(s.date):.1f}%",
              f"{100 * s.rate(s.body):.1f}%", f"{s.mean_similarity:.3f}"] for s in (mine, theirs)]
