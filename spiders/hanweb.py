@@ -177,7 +177,9 @@ class HanwebSpider(scrapy.Spider):
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem | scrapy.Request]:
         """Turn one release page into a raw release item, yielded once its attachments are archived or skipped."""
-        item, root = release_item_and_tree(response, self.portal, self.column_names)
+        # the whole page's tree only when the requisites finder reads it (the fields come from the article region)
+        item, root = release_item_and_tree(response, self.portal, self.column_names,
+                                           whole_tree=self.requisites.enabled)
         requisites = list(self.requisites.requests(response, root))
         del root  # the tree is not kept while this generator waits on the engine
         yield from requisites
@@ -231,7 +233,7 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
                           fetched_at: str | None = None, *, whole_tree: bool = True) -> tuple[ReleaseItem, Any]:
     """`build_release_item` and the page's parsed lxml tree (None when it did not parse), for the requisites.
 
-    ``whole_tree=False``: the tree may be the article region's only (same fields, less work; no requisites).
+    ``whole_tree=False``: the tree may be the article region's only (no requisites can be read from it).
     """
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)

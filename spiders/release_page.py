@@ -763,17 +763,21 @@ def parse_release_page(html: str, url: str) -> dict[str, Any]:
     return parse_release_document(html, url)[0]
 
 
-def parse_release_document(html: str, url: str, *, whole_tree: bool = True) -> tuple[dict[str, Any], Any | None]:
+def parse_release_document(html: str, url: str, *, whole_tree: bool = True,
+                           use_region: bool = True) -> tuple[dict[str, Any], Any | None]:
     """`parse_release_page` and the page's lxml tree (None when it does not parse), left unmodified.
 
-    The crawl hands the tree on to the page-requisites finder, so a release page is parsed once. With
-    ``whole_tree=False`` (replay, ``crawler extract``) only the article region is parsed when the page allows it
-    (``spiders.article_region``: same fields) and the tree returned is the region's.
+    The fields are read from the article region alone when the page allows it (``spiders.article_region``: same
+    fields, a fraction of the work), else from the whole page. The crawl hands the whole page's tree on to the
+    page-requisites finder (``whole_tree=True``: parsed on its own when the fields came from the region; lxml's
+    parse is a small part of reading the fields of a whole page). With ``whole_tree=False`` (replay,
+    ``crawler extract``) the tree returned may be the region's. ``use_region=False`` reads the whole page always
+    (the reference the region is tested against).
     """
-    if not whole_tree and (region := article_region(html)) is not None:
+    if use_region and (region := article_region(html)) is not None:
         found = _parse_document(html, url, region.text)
         if found[1] is not None and (_title_from_markers(found[1], html) or region.title_safe()):
-            return found
+            return (found[0], _parse(html)) if whole_tree else found
     return _parse_document(html, url, html)
 
 

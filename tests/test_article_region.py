@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from simulator import templates
 from simulator.portal import SimulatedPortal
@@ -42,9 +43,13 @@ def _simulated(vary: int | None, count: int = PAGES_PER_SEED, releases: int = 24
 
 
 def _same(text: str, url: str) -> bool:
-    whole = parse_release_document(text, url)[0]
+    whole = parse_release_document(text, url, use_region=False)[0]
     region = parse_release_document(text, url, whole_tree=False)[0]
     assert region == whole, {key: (whole[key], region[key]) for key in whole if whole[key] != region[key]}
+    crawl, tree = parse_release_document(text, url)  # the live crawl: fields of the region, the whole page's tree
+    assert crawl == whole
+    if tree is not None:
+        assert etree.tostring(tree) == etree.tostring(parse_release_document(text, url, use_region=False)[1])
     return article_region.article_region(text) is not None
 
 
