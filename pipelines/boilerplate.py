@@ -146,7 +146,7 @@ _RELATED_HEADINGS = (
 _RELATED_HEAD_RE = re.compile(
     r"^[ 【\[［]*(?:" + _RELATED_HEADINGS.format(ws=" ") + r")[ 】\]］]*[:：]?", re.IGNORECASE
 )
-# The two searches below run over every body: written so that the regex engine can skip ahead by first character
+# The search below runs over every body: written so that the regex engine can skip ahead by first character
 # (a pattern compiled with IGNORECASE is tried at every position). Only the English words fold case; their first
 # letter R has no other case-insensitive match than r, so they mean exactly what IGNORECASE would.
 _CJK_HEADINGS = _RELATED_HEADINGS.split("|Related")[0]
@@ -167,18 +167,8 @@ def _link_dominated(el: Any, skip: int = 0) -> bool:
     return links > 0 and links >= 0.6 * len(text)
 
 
-#: a word every `_RELATED_HEAD_RE` heading holds: a body without one has no related list (its walk is skipped)
-_RELATED_WORD_RE = re.compile(r"相关|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢|R(?i:elated)|r(?i:elated)")
-
-
-def _drop_related_lists(root: Any, source: str) -> None:
-    """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body.
-
-    ``source`` is the HTML ``root`` was parsed from: without a character reference in it, every character of the
-    text is in the source as written, so a source without a heading word has none in its text either.
-    """
-    if "&" not in source and not _RELATED_WORD_RE.search(source):
-        return
+def _drop_related_lists(root: Any) -> None:
+    """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body."""
     if not _RELATED_HEADING_RE.search(root.text_content()):
         return  # every heading `_RELATED_HEAD_RE` takes is in the text, whitespace aside
     for el in list(root.iter(*_LINE_TAGS)):
@@ -253,7 +243,7 @@ def clean_body_tree(body_html: str) -> Any:
     """Parse a body fragment and strip boilerplate; returns the wrapping ``<div>`` element."""
     root = _parse_fragment(body_html)
     _strip_noise(root)
-    _drop_related_lists(root, body_html)
+    _drop_related_lists(root)
     _drop_boilerplate_blocks(root)
     _drop_boilerplate_lines(root)
     return root
