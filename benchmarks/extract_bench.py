@@ -67,8 +67,9 @@ def ours(body: bytes, url: str, content_type: str) -> Extracted:
     from pipelines.validate import first_error
 
     row = extract_page(body, url, content_type=content_type)
-    if first_error(row) is not None:
-        raise SystemExit(f"extract_bench: the row of {url} does not validate: {first_error(row).message}")
+    error = first_error(row)
+    if error is not None:
+        raise SystemExit(f"extract_bench: the row of {url} does not validate: {error.message}")
     return row["title"], row["release_date"], row["body_text"]
 
 
@@ -83,25 +84,37 @@ def trafilatura_htmldate(body: bytes, url: str, content_type: str) -> Extracted:
     return doc.title, doc.date, doc.text
 
 
-def score(name: str, extractor: Callable[[bytes, str, str], Extracted],
-          pages: list[tuple[str, bytes, str, dict[str, Any]]]) -> Score:
-    """Time ``extractor`` over every page (one warm-up page first), then compare with the truth."""
-    result = Score(name)
+def score(extractors: dict[str, Callable[[bytes, str, str], Extracted]],
+          pages: list[tuple[str, bytes, str, dict[str, Any]]], rounds: int = 2) -> list[Score]:
+    """Time each extractor over all the pages, the extractors in turn, ``rounds`` times (one warm-up page first);
+    keep each one's fastest round, then compare its output with the truth.
+
+    Each extractor runs over the pages in one block, as a batch extraction does (page by page in turn, the other's
+    work would evict this one's caches and trigger its garbage collections); the rounds alternate, so a change of
+    the machine's load between blocks falls on both.
+    """
     url, body, ctype, _ = pages[0]
-    extractor(body, url, ctype)  # imports, compiled regexes and schema: not per-page costs
-    outputs: list[Extracted] = []
-    started = time.process_time()
-    for url, body, ctype, _ in pages:
-        outputs.append(extractor(body, url, ctype))
-    result.seconds = time.process_time() - started
-    result.pages = len(pages)
-    for (title, date, text), (_, _, _, truth) in zip(outputs, pages, strict=True):
-        result.title += " ".join((title or "").split()) == truth["title"]
-        result.date += date == truth["release_date"]
-        got, want = paragraphs(text), paragraphs(truth["body_text"])
-        result.body += got == want
-        result.similarity.append(difflib.SequenceMatcher(None, got, want, autojunk=False).ratio())
-    return result
+    for extractor in extractors.values():
+        extractor(body, url, ctype)  # imports, compiled regexes and schema: not per-page costs
+    results = [Score(name) for name in extractors]
+    outputs: list[list[Extracted]] = [[] for _ in extractors]
+    for round_ in range(rounds):
+        for result, output, extractor in zip(results, outputs, extractors.values(), strict=True):
+            started = time.process_time()
+            made = [extractor(body, url, ctype) for url, body, ctype, _ in pages]
+            seconds = time.process_time() - started
+            result.seconds = seconds if round_ == 0 else min(result.seconds, seconds)
+            if round_ == 0:
+                output.extend(made)
+    for result, output in zip(results, outputs, strict=True):
+        result.pages = len(pages)
+        for (title, date, text), (_, _, _, truth) in zip(output, pages, strict=True):
+            result.title += " ".join((title or "").split()) == truth["title"]
+            result.date += date == truth["release_date"]
+            got, want = paragraphs(text), paragraphs(truth["body_text"])
+            result.body += got == want
+            result.similarity.append(difflib.SequenceMatcher(None, got, want, autojunk=False).ratio())
+    return results
 
 
 def run(pages: int = 300, releases: int = 5000) -> dict[str, float]:
@@ -111,9 +124,9 @@ def run(pages: int = 300, releases: int = 5000) -> dict[str, float]:
     sample = list(release_pages(pages, releases))
     size = sum(len(body) for _, body, _, _ in sample) / len(sample)
     print(f"\n== extract: {len(sample)} release pages of the simulated portal (mean {size / 1024:.1f} KB), "
-          "CPU time of this process ==")
-    mine = score("ours (decode+parse+pipelines+validation)", ours, sample)
-    theirs = score("trafilatura+htmldate", trafilatura_htmldate, sample)
+          "CPU time of this process, the faster of two alternating rounds ==")
+    mine, theirs = score({"ours (decode+parse+pipelines+validation)": ours,
+                          "trafilatura+htmldate": trafilatura_htmldate}, sample)
     rows = [[s.name, s.ms_per_page, f"{100 * s.rate(s.title):.1f}%", f"{100 * s.rate(s.date):.1f}%",
              f"{100 * s.rate(s.body):.1f}%", f"{s.mean_similarity:.3f}"] for s in (mine, theirs)]
     print(table(rows, ["extractor", "ms/page", "title exact", "date exact", "body exact", "body similarity"]))
