@@ -792,6 +792,24 @@ def _title_from_markers(root: Any, page: str) -> bool:
     return bool(m and _title_text(m.group(1)))
 
 
+#: For these fields, characters one of which every label of the field holds (索引号 文号 …号; 来源 稿源 …源, 发布机构,
+#: Source): a container whose text has none of them cannot give the field. The linear text of the labelled scan is
+#: made of the container's text nodes, so a label in it has its characters in ``text_content()``.
+LABEL_WITNESSES = {"index_no": "号", "doc_no": "号", "source": "源构S"}
+
+
+def _may_give(container: Any, missing: list[str]) -> bool:
+    """Could the labelled scan of the body container find any of the ``missing`` fields?
+
+    Inside the body only a label can give an index or document number or a source (its values found there lose
+    to any found outside), so the scan is skipped when only those are missing and no label of theirs can be there.
+    """
+    if any(field not in LABEL_WITNESSES for field in missing):
+        return True
+    text = container.text_content()
+    return any(ch in text for field in missing for ch in LABEL_WITNESSES[field])
+
+
 def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], Any | None]:
     """The fields of the page ``html`` read from the tree of ``parsed`` (the page itself or its article region)."""
     raw = empty_release()
@@ -812,8 +830,8 @@ def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], A
     fields = _Fields()
     top = scan.body if scan.body is not None else root
     _scan_labels(_linear_text(top, skip=container), fields, tier=0)
-    needed = ("date", "source", "hits", "index_no", "doc_no")
-    if container is not None and container is not top and any(f not in fields.found for f in needed):
+    missing = [f for f in ("date", "source", "hits", "index_no", "doc_no") if f not in fields.found]
+    if container is not None and container is not top and missing and _may_give(container, missing):
         _scan_labels(_linear_text(container), fields, tier=1)
 
     for name in PUBDATE_METAS:

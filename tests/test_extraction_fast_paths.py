@@ -19,7 +19,7 @@ from pipelines.dates import ReleaseDatePipeline
 from pipelines.hits import HitsPipeline
 from pipelines.item_fields import item_fields
 from spiders import release_page
-from spiders.vocabulary import COUNTER_SCRIPT_RE, has_counter_script
+from spiders.vocabulary import COUNTER_SCRIPT_RE, LABELS, has_counter_script
 
 #: what ``str.lower`` and ``re.IGNORECASE`` treat differently, and what they fold alike
 _TRICKY = ["\u0130", "\u0131", "\u017f", "\u212a", "ß", "中文", " ", "/", "<script>", "ARTICLE", "Hits"]
@@ -104,3 +104,26 @@ def test_pipelines_treat_a_dataclass_and_a_dict_alike() -> None:
     assert vars(as_class) == as_dict
     assert as_dict["hits"] == 12 and as_dict["release_date"] == "2019-03-04"
     assert item_fields(as_class) is vars(as_class)  # the fast path was taken for the dataclass
+
+
+def test_every_label_of_a_witnessed_field_holds_a_witness() -> None:
+    for field, witnesses in release_page.LABEL_WITNESSES.items():
+        labels = [label for label, (name, _) in LABELS.items() if name == field]
+        assert labels, field
+        for label in labels:
+            assert any(ch in label for ch in witnesses), (field, label)
+
+
+@pytest.mark.parametrize(("inside", "field", "value"), [
+    ("<p>索 引 号：11330108/2019-00012</p>", "index_no", "11330108/2019-00012"),
+    ("<p>发文字号：滨政办〔2019〕3号</p>", "doc_no", "滨政办〔2019〕3号"),
+    ("<p>发布机构：区政府办公室</p>", "source", "区政府办公室"),
+    ("<p>Source: District Office</p>", "source", "District Office"),
+    ("<p>稿<span>源</span>：区融媒体中心</p>", "source", "区融媒体中心"),
+])
+def test_labels_inside_the_body_are_still_read(inside: str, field: str, value: str) -> None:
+    page = ("<html><head><meta name='ArticleTitle' content='区政府召开常务会议'></head><body>"
+            "<div class='info'>发布日期：2019-03-04 浏览次数：12</div><div id='zoom'>"
+            f"<!--ZJEG_RSS.content.begin--><p>正文内容。</p>{inside}<!--ZJEG_RSS.content.end--></div></body></html>")
+    raw = release_page.parse_release_page(page, "http://portal.example/art/2019/3/4/art_1_2.html")
+    assert raw[field] == value
