@@ -656,16 +656,22 @@ def _element_text(el: Any) -> str:
     return "".join(parts)
 
 
-def _title(scan: _Scan, page: str) -> str | None:
+def _marked_title(scan: _Scan, page: str) -> str:
+    """The title the ArticleTitle meta or the ``<$[标题名称]>`` marker gives ("" when neither does)."""
     meta = _title_text(scan.metas.get("articletitle", ""))
     if meta:
         return meta
     if "标题名称" in page:
         m = TITLE_MARKER_RE.search(page)
         if m:
-            marked = _title_text(m.group(1))
-            if marked:
-                return marked
+            return _title_text(m.group(1))
+    return ""
+
+
+def _title(scan: _Scan, page: str, marked: str) -> str | None:
+    """The title: ``marked`` (`_marked_title`) when there is one, else from the page's title elements."""
+    if marked:
+        return marked
     head = _title_text(scan.title or "")
     site = {collapse_ws(scan.metas.get(name, "")) for name in SITE_NAME_METAS} - {""}
     if head in site:
@@ -775,21 +781,10 @@ def parse_release_document(html: str, url: str, *, whole_tree: bool = True,
     (the reference the region is tested against).
     """
     if use_region and (region := article_region(html)) is not None:
-        found = _parse_document(html, url, region.text)
-        if found[1] is not None and (_title_from_markers(found[1], html) or region.title_safe()):
-            return (found[0], _parse(html)) if whole_tree else found
-    return _parse_document(html, url, html)
-
-
-def _title_from_markers(root: Any, page: str) -> bool:
-    """Does the title come from the ArticleTitle meta or the title marker (never from a title element)?"""
-    for meta in root.iter("meta"):
-        if (meta.get("name") or meta.get("property") or "").strip().lower() == "articletitle":
-            if _title_text(meta.get("content") or ""):
-                return True
-            break
-    m = TITLE_MARKER_RE.search(page) if "标题名称" in page else None
-    return bool(m and _title_text(m.group(1)))
+        raw, root, marked = _parse_document(html, url, region.text)
+        if root is not None and (marked or region.title_safe()):
+            return (raw, _parse(html)) if whole_tree else (raw, root)
+    return _parse_document(html, url, html)[:2]
 
 
 #: For these fields, characters one of which every label of the field holds (索引号 文号 …号; 来源 稿源 …源, 发布机构,
@@ -810,15 +805,16 @@ def _may_give(container: Any, missing: list[str]) -> bool:
     return any(ch in text for field in missing for ch in LABEL_WITNESSES[field])
 
 
-def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], Any | None]:
-    """The fields of the page ``html`` read from the tree of ``parsed`` (the page itself or its article region)."""
+def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], Any | None, bool]:
+    """The fields of the page ``html`` read from the tree of ``parsed`` (the page itself or its article region),
+    the tree, and whether the title came from the ArticleTitle meta or the title marker."""
     raw = empty_release()
     root = _parse(parsed)
     if root is None:
         date = _url_date(url)
         if date:
             raw["release_raw"], raw["release_source"] = date, "url_path"
-        return raw, None
+        return raw, None, False
     scan = _Scan(root)
     base = document_base(root, url)
 
@@ -870,8 +866,9 @@ def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], A
         raw[field] = _clean_value(found[0] if found else None)
 
     raw["column_name"] = collapse_ws(scan.metas.get("columnname", "")) or None
-    raw["title"] = _title(scan, html)
+    marked = _marked_title(scan, html)
+    raw["title"] = _title(scan, html, marked)
     raw["attachments_found"] = _attachments(scan, base)
     sample = (raw["title"] or "") + " " + (container.text_content()[:3000] if container is not None else "")
     raw["language"] = _language(sample)
-    return raw, root
+    return raw, root, bool(marked)
