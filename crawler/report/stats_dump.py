@@ -30,7 +30,15 @@ def stats_json(stats: dict[str, Any]) -> str:
 
 
 class JsonStatsCollector(MemoryStatsCollector):
-    """`MemoryStatsCollector` whose dump is JSON (STATS_CLASS)."""
+    """`MemoryStatsCollector` whose dump is JSON (STATS_CLASS).
+
+    Attribute lookup is Python's own: Scrapy 2.19's ``StatsCollector.__getattribute__`` wraps every stats method
+    in a check that warns when a ``spider`` argument is passed, which costs a Python call and an f-string on every
+    attribute access (a dozen ``inc_value`` calls a request: about 1.5% of a crawl's CPU). The methods still take
+    the argument; only the deprecation warning is not given.
+    """
+
+    __getattribute__ = object.__getattribute__
 
     def close_spider(self, spider: Any = None, reason: str | None = None) -> None:
         if self._dump:
