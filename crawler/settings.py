@@ -19,7 +19,7 @@ USER_AGENT = f"district-portal-archiver/0.1 (web archive; +{ARCHIVER_CONTACT_URL
 # -- Scrapy runtime -------------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # the default; explicit on purpose
 TELNETCONSOLE_ENABLED = False  # an open console has no place on an archive host
-REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's default-on /execute endpoint: off
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's default-on /execute endpoint: off (and not loaded: EXTENSIONS)
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 #: Pipelines are synchronous and cheap; one item at a time avoids Scrapy 2.19 starting many workers per response.
@@ -143,6 +143,9 @@ SPIDER_MIDDLEWARES = {
     "crawler.recurring.skip.ReleaseSkipMiddleware": 950,
 }
 EXTENSIONS = {
+    # Scrapy 2.19's remote-control endpoint is off (REMOTE_CONTROL_ENABLED above) and never loaded: its module imports
+    # aiohttp (about 0.15 s of CPU at every start) only to refuse to run.
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.fetch.offline_psl.BundledPublicSuffixList": 0,
     # Follows every release URL to its outcome; at close writes a failure row for each that reached none (before
     # the failure log closes).
