@@ -60,12 +60,32 @@ def visible_text(html: str) -> str:
     return _SPACE.sub(" ", _TAG.sub(" ", _INVISIBLE.sub(" ", html))).strip()
 
 
+#: Pieces without whitespace of which every match of `ERROR_PHRASES` in the visible text holds one (the visible text
+#: is the source cut at tags, scripts and comments, so a piece of it without spaces is a piece of the source), each
+#: with a character of it that is rarer in a page (a one-character test is much cheaper than a substring search).
+_PHRASE_PIECES = (("存", "不存在"), ("找", "页面未找到"), ("找", "没有找到"), ("删", "已被删除"), ("删", "已删除"),
+                  ("效", "已失效"))
+#: The ASCII pieces, lower-cased: ``found`` of `ERROR_PHRASES`; ``err``, ``notfound`` and ``404.`` hold every
+#: alternative of `TEMPLATE_MARKS` (searched in the source). No non-ASCII character matches their letters under
+#: ``re.IGNORECASE`` (as ``ſ`` would an ``s``), so they are looked for in the page's ASCII characters.
+_ASCII_PIECES = (b"found", b"err", b"notfound", b"404.")
+
+
+def _may_say_not_found(html: str) -> bool:
+    """False when neither `ERROR_PHRASES` (in the visible text) nor `TEMPLATE_MARKS` can match *html*: a few
+    substring tests instead of rendering the visible text of every release page (0.1 ms instead of 0.3 here)."""
+    if any(char in html and piece in html for char, piece in _PHRASE_PIECES):
+        return True
+    ascii_only = html.encode("ascii", "ignore").lower()  # joins pieces across other characters: a maybe, never a miss
+    return any(piece in ascii_only for piece in _ASCII_PIECES)
+
+
 def soft_404_reason(html: str) -> str | None:
     """Why *html* is the CMS's not-found page (a short sentence for the failure row), or None when it is not."""
     title = page_title(html)
     if title and ERROR_TITLE.search(title):
         return f"the page's title is an error page's: {title[:80]!r}"
-    if len(html) > 200_000:
+    if len(html) > 200_000 or not _may_say_not_found(html):
         return None
     text = visible_text(html)
     if len(text) > SHORT_TEXT or RELEASE_LABELS.search(text):
