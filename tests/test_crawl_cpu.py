@@ -1,0 +1,157 @@
+"""The crawl's CPU savings (issue 15, item 4) change no outcome: each shortcut is held against the long way round.
+
+- the stats collector's plain attribute lookup (no per-call deprecation wrapper) still counts;
+- Scrapy's remote-control extension is not loaded at all (it is off);
+- the soft-404 check's substring pre-test gives the verdict of the full rules on every page we have, error pages and
+  near misses included;
+- the live crawl reads a release page's fields from its article region, and still hands the requisites finder
+  the whole page's tree: the same item and the same tree as the whole-page parse, over the classic portal, the
+  variation seeds and every fixture page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from scrapy.http import HtmlResponse, Request
+from scrapy.settings import Settings
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from crawler.fetch import soft404
+from crawler.report.stats_dump import JsonStatsCollector
+from simulator import templates
+from simulator.portal import SimulatedPortal
+from simulator.server import CONTENT_TYPES, encode_release
+from spiders.article_region import article_region
+from spiders.decoding import decode_html
+from spiders.hanweb import release_item_and_tree
+from spiders.release_page import parse_release_document
+from spiders.requisites import requisite_urls_in
+from tests.test_accounting import HANWEB_ERROR, RELEASE_ABOUT_404, SOFT_404
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "data" / "pages"
+
+
+# -- stats and extensions ---------------------------------------------------------------------------------------
+def test_the_stats_collector_counts_without_scrapys_per_call_wrapper() -> None:
+    stats = JsonStatsCollector(get_crawler())
+    assert stats.inc_value.__func__ is StatsCollector.inc_value  # type: ignore[attr-defined]  # a bound method
+    stats.inc_value("a")
+    stats.inc_value("a", 2)
+    stats.max_value("m", 3)
+    stats.max_value("m", 1)
+    stats.set_value("s", "x", spider=None)  # the old spider argument is still taken
+    assert stats.get_stats() == {"a": 3, "m": 3, "s": "x"}
+
+
+def test_the_remote_control_extension_is_not_loaded() -> None:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
+    loaded = build_component_list(settings.getwithbase("EXTENSIONS"))
+    assert "scrapy.extensions.remote_control.RemoteControl" not in loaded
+    assert "archives.components.capture.WarcCaptureExtension" in loaded
+
+
+# -- soft 404s --------------------------------------------------------------------------------------------------
+def _full_rules(html: str) -> str | None:
+    """`soft404.soft_404_reason` without its pre-test (the rules as they were written first)."""
+    title = soft404.page_title(html)
+    if title and soft404.ERROR_TITLE.search(title):
+        return f"the page's title is an error page's: {title[:80]!r}"
+    if len(html) > 200_000:
+        return None
+    text = soft404.visible_text(html)
+    if len(text) > soft404.SHORT_TEXT or soft404.RELEASE_LABELS.search(text):
+        return None
+    phrase = soft404.ERROR_PHRASES.search(text)
+    if phrase:
+        return f"a short page ({len(text)} characters) saying {phrase.group(0)!r}"
+    if soft404.TEMPLATE_MARKS.search(html):
+        return f"a short page ({len(text)} characters) from the CMS's error template"
+    return None
+
+
+def _short(body: str) -> str:
+    return f"<html><head><title>通知</title></head><body><div>{body}</div></body></html>"
+
+
+ERROR_BODIES = [
+    "您访问的页面不存在", "页面不存在", "页面未找到", "该信息已被删除", "信息已删除或已过期", "该信息不存在", "文章不存在",
+    "内容不存在", "没有找到相关信息", "没有找到您要的页面", "Page  NOT\nFound", "404 not FOUND", "页面已失效",
+    "链接已失效", "<img src='/module/error/x.png'>", "<img src='/IMAGES/ERROR404.GIF'>", "<img src='404.PNG'>",
+    "<div class=ERR404>x</div>", "<div class='NotFound'>x</div>", '<div class="error">x</div>',
+    "page<script>x</script>not found", "页面<b>不存在</b>", "页面<!-- -->不存在", "页面\n不存在",
+]
+NEAR_MISSES = ["正文" * 20, "发布日期：2024-01-01 页面不存在", "不 存在", "已经删", "失效", "errand", "4040"]
+
+
+def _pages() -> Iterator[str]:
+    yield from (SOFT_404.decode(), HANWEB_ERROR.decode(), RELEASE_ABOUT_404)
+    yield from (_short(body) for body in ERROR_BODIES + NEAR_MISSES)
+    yield from (text for _url, text in _simulated(None, 6))
+    yield from (path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.glob("*.html")))
+
+
+def test_the_soft_404_pretest_gives_the_full_rules_verdict() -> None:
+    verdicts = [(soft404.soft_404_reason(page), _full_rules(page)) for page in _pages()]
+    assert all(fast == full for fast, full in verdicts), [v for v in verdicts if v[0] != v[1]]
+    errors = sum(full is not None for _fast, full in verdicts)
+    assert errors >= 20  # most bodies above are error pages (a phrase cut by a tag is not), so this says something
+
+
+def test_the_pretest_skips_the_rendering_of_an_ordinary_release_page() -> None:
+    url, text = next(_simulated(None, 1))
+    assert not soft404._may_say_not_found(text)
+    assert soft404._may_say_not_found(_short("Page Not Found"))
+
+
+# -- the live crawl's release pages: fields from the region, requisites from the whole page -------------------
+def _simulated(vary: int | None, count: int = 6, releases: int = 240) -> Iterator[tuple[str, str]]:
+    portal = SimulatedPortal(releases, vary or 0, vary=vary)
+    for index in range(0, releases, releases // count):
+        release = portal.release(index)
+        body = encode_release(release, templates.release_page(portal, release, "127.0.0.1:8000"))
+        yield "http://127.0.0.1:8000" + release.path, decode_html(body, CONTENT_TYPES[release.charset]).text
+
+
+def _response(url: str, text: str) -> HtmlResponse:
+    request = Request(url, meta={"column_id": "1", "list_title": "列表标题"})
+    return HtmlResponse(url, body=text.encode("utf-8"), headers={"Content-Type": "text/html; charset=utf-8"},
+                        request=request)
+
+
+def _check(url: str, text: str) -> bool:
+    """The live item equals the one built from the whole page, and the tree handed on is the whole page's."""
+    response = _response(url, text)
+    item, tree = release_item_and_tree(response, "demo", {})
+    raw, whole = parse_release_document(decode_html(response.body, "text/html; charset=utf-8").text, url)
+    assert whole is not None and tree is not None
+    assert etree.tostring(tree) == etree.tostring(whole)
+    assert requisite_urls_in(tree, url) == requisite_urls_in(whole, url)
+    for field in ("title", "release_raw", "release_source", "pubdate_raw", "hits_raw", "source", "index_no",
+                  "doc_no", "body_html", "language", "attachments_found"):
+        assert getattr(item, field) == (raw[field] or "列表标题" if field == "title" else raw[field]), (url, field)
+    return article_region(text) is not None
+
+
+@pytest.mark.parametrize("vary", [None, 3, 7, 12, 21, 33], ids=lambda v: f"vary-{v}")
+def test_the_live_release_item_is_the_whole_pages_and_its_tree_whole(vary: int | None) -> None:
+    used = [_check(url, text) for url, text in _simulated(vary)]
+    assert all(used)  # the region path was taken, so the comparison says something
+
+
+def test_fixture_pages_give_the_whole_pages_item_and_tree() -> None:
+    paths = sorted(FIXTURES.glob("*.html"))
+    assert len(paths) >= 10
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        url = "http://www.example.gov.cn/art/2020/1/1/art_1_2.html"
+        _check(url, text)
