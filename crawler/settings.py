@@ -6,6 +6,8 @@ This module is the one source of the project settings' defaults: components read
 which falls back to the values here when a crawler was built without the project settings.
 """
 
+import scrapy.settings.default_settings as scrapy_defaults
+
 # -- Identity -------------------------------------------------------------------------------------------------
 BOT_NAME = "district-portal-archiver"
 SPIDER_MODULES = ["spiders"]
@@ -19,7 +21,7 @@ USER_AGENT = f"district-portal-archiver/0.1 (web archive; +{ARCHIVER_CONTACT_URL
 # -- Scrapy runtime -------------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # the default; explicit on purpose
 TELNETCONSOLE_ENABLED = False  # an open console has no place on an archive host
-REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's default-on /execute endpoint: off (and not loaded: EXTENSIONS)
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's default-on /execute endpoint: off (and not loaded: EXTENSIONS_BASE)
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 #: Pipelines are synchronous and cheap; one item at a time avoids Scrapy 2.19 starting many workers per response.
@@ -78,6 +80,11 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 # -- Components -----------------------------------------------------------------------------------------------
+#: Scrapy's base extensions without its remote-control endpoint (off: REMOTE_CONTROL_ENABLED). Scrapy imports every
+#: component named in EXTENSIONS_BASE and EXTENSIONS, even one set to None, and that module imports aiohttp only to
+#: refuse to run: about 0.15 s of CPU at every start.
+EXTENSIONS_BASE = {path: order for path, order in scrapy_defaults.EXTENSIONS_BASE.items()
+                   if path != "scrapy.extensions.remote_control.RemoteControl"}
 DOWNLOADER_MIDDLEWARES = {
     # Drops any request to a hit counter (visit.jsp, articlehits.jsp, artcount.jsp): each fetch inflates it.
     "crawler.fetch.counter_guard.HitCounterGuardMiddleware": 50,
@@ -143,9 +150,6 @@ SPIDER_MIDDLEWARES = {
     "crawler.recurring.skip.ReleaseSkipMiddleware": 950,
 }
 EXTENSIONS = {
-    # Scrapy 2.19's remote-control endpoint is off (REMOTE_CONTROL_ENABLED above) and never loaded: its module imports
-    # aiohttp (about 0.15 s of CPU at every start) only to refuse to run.
-    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.fetch.offline_psl.BundledPublicSuffixList": 0,
     # Follows every release URL to its outcome; at close writes a failure row for each that reached none (before
     # the failure log closes).

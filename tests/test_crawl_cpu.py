@@ -56,6 +56,7 @@ def test_the_remote_control_extension_is_not_loaded() -> None:
     settings.setmodule(project_settings, priority="project")
     assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
     loaded = build_component_list(settings.getwithbase("EXTENSIONS"))
+    assert not any("remote_control" in path for path in settings.getwithbase("EXTENSIONS"))  # never even imported
     assert "scrapy.extensions.remote_control.RemoteControl" not in loaded
     assert "archives.components.capture.WarcCaptureExtension" in loaded
 
