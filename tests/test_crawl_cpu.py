@@ -85,9 +85,10 @@ def _short(body: str) -> str:
 
 
 ERROR_BODIES = [
-    "您访问的页面不存在", "页面不存在", "页面未找到", "该信息已被删除", "信息已删除或已过期", "该信息不存在", "文章不存在",
-    "内容不存在", "没有找到相关信息", "没有找到您要的页面", "Page  NOT\nFound", "404 not FOUND", "页面已失效",
-    "链接已失效", "<img src='/module/error/x.png'>", "<img src='/IMAGES/ERROR404.GIF'>", "<img src='404.PNG'>",
+    "您访问的页面不存在", "页面不存在", "页面未找到", "该信息已被删除", "信息已删除或已过期", "该信息不存在",
+    "文章不存在", "内容不存在", "没有找到相关信息", "没有找到您要的页面", "Page  NOT\nFound", "404 not FOUND",
+    "页面已失效", "链接已失效", "<img src='/module/error/x.png'>", "<img src='/IMAGES/ERROR404.GIF'>",
+    "<img src='404.PNG'>",
     "<div class=ERR404>x</div>", "<div class='NotFound'>x</div>", '<div class="error">x</div>',
     "page<script>x</script>not found", "页面<b>不存在</b>", "页面<!-- -->不存在", "页面\n不存在",
 ]
@@ -109,7 +110,7 @@ def test_the_soft_404_pretest_gives_the_full_rules_verdict() -> None:
 
 
 def test_the_pretest_skips_the_rendering_of_an_ordinary_release_page() -> None:
-    url, text = next(_simulated(None, 1))
+    _url, text = next(_simulated(None, 1))
     assert not soft404._may_say_not_found(text)
     assert soft404._may_say_not_found(_short("Page Not Found"))
 
