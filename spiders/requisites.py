@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import scrapy
 from lxml import etree
 from lxml import html as lxml_html
+from w3lib.html import strip_html5_whitespace
 
 from crawler import wiring
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
@@ -39,6 +41,9 @@ logger = logging.getLogger(__name__)
 REQUISITE_PRIORITY = 5
 #: URLs remembered as already requested; past this the set starts over and the dupefilter alone prevents refetches.
 SEEN_LIMIT = 500_000
+#: Path-absolute requisite links remembered with their URL (`_resolve`); past this the memory starts over.
+RESOLVED_LIMIT = 10_000
+_RESOLVED: dict[tuple[str, str], str | None] = {}
 
 
 def requisite_urls(html: str, page_url: str) -> list[str]:
@@ -55,6 +60,8 @@ def requisite_urls_in(root: Any, page_url: str) -> list[str]:
 def requisite_links(root: Any, page_url: str) -> tuple[list[str], int]:
     """(`requisite_urls_in`, how many of the page's requisite links no URL can be made of: ``http://[bad/1.jpg``)."""
     base = document_base(root, page_url)
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
     found: dict[str, None] = {}
     malformed = 0
     for element in root.iter("link", "script", "img"):
@@ -65,12 +72,30 @@ def requisite_links(root: Any, page_url: str) -> tuple[list[str], int]:
             ref = element.get("src")
         if not is_fetchable_href(ref):
             continue
-        url = absolute_url(base, ref or "")
+        url = _resolve(base, origin, ref or "")
         if url is None:
             malformed += 1
         elif not is_counter_url(url):
             found.setdefault(url, None)
     return list(found), malformed
+
+
+def _resolve(base: str, origin: str, ref: str) -> str | None:
+    """`absolute_url` of *ref* on a page whose links resolve against *base* (``scheme://host`` *origin*).
+
+    A path-absolute link (``/images/1/logo.png``) resolves the same against every base of the same scheme and host,
+    and the pages of a portal share most of their stylesheets, scripts and images: those are resolved once.
+    """
+    link = strip_html5_whitespace(ref)
+    if not link.startswith("/") or link.startswith("//"):
+        return absolute_url(base, ref)
+    key = (origin, link)
+    if key in _RESOLVED:
+        return _RESOLVED[key]
+    if len(_RESOLVED) >= RESOLVED_LIMIT:
+        _RESOLVED.clear()
+    url = _RESOLVED[key] = absolute_url(base, ref)
+    return url
 
 
 def _parse(html: str) -> Any | None:

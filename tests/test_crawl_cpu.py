@@ -134,7 +134,8 @@ def _check(url: str, text: str) -> bool:
     """The live item equals the one built from the whole page, and the tree handed on is the whole page's."""
     response = _response(url, text)
     item, tree = release_item_and_tree(response, "demo", {})
-    raw, whole = parse_release_document(decode_html(response.body, "text/html; charset=utf-8").text, url)
+    raw, whole = parse_release_document(decode_html(response.body, "text/html; charset=utf-8").text, url,
+                                        use_region=False)
     assert whole is not None and tree is not None
     assert etree.tostring(tree) == etree.tostring(whole)
     assert requisite_urls_in(tree, url) == requisite_urls_in(whole, url)
@@ -157,3 +158,23 @@ def test_fixture_pages_give_the_whole_pages_item_and_tree() -> None:
         text = path.read_text(encoding="utf-8")
         url = "http://www.example.gov.cn/art/2020/1/1/art_1_2.html"
         _check(url, text)
+
+
+# -- requisites: path-absolute links resolved once ---------------------------------------------------------------
+def test_remembered_requisite_links_resolve_as_absolute_url_does() -> None:
+    from spiders import requisites
+    from spiders.links import absolute_url
+
+    refs = ["/images/1/logo.png", "/a/../b/./c.png", "/x y.png", "/\t/evil.example/x.js", "/%2e%2e/x.css", "/a?b#c",
+            " /lead.png\n", "//cdn.example/x.js", "rel.png", "../up.png", "?q=1", "/[bad", "http://[bad/1.jpg",
+            "https://portal.example/abs.css", "/", "/module/visitcount/articlehits.jsp?artid=1"]
+    bases = ["http://portal.example/art/2024/1/2/art_1_2.html", "http://portal.example/col/col1/index.html",
+             "http://portal.example:8080/a/b", "https://portal.example/a/", "http://user@portal.example/x/y.html",
+             "http://portal.example/art/2024/1/2/art_1_2.html"]
+    requisites._RESOLVED.clear()
+    for base in bases:  # the memory filled by the first base is read for the others
+        parts = requisites.urlsplit(base)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        assert [requisites._resolve(base, origin, ref) for ref in refs] == [absolute_url(base, ref) for ref in refs]
+    assert ("http://portal.example", "/images/1/logo.png") in requisites._RESOLVED
+    assert not any(link.startswith(("//", "rel", "?")) for _origin, link in requisites._RESOLVED)
