@@ -178,3 +178,43 @@ def test_remembered_requisite_links_resolve_as_absolute_url_does() -> None:
         assert [requisites._resolve(base, origin, ref) for ref in refs] == [absolute_url(base, ref) for ref in refs]
     assert ("http://portal.example", "/images/1/logo.png") in requisites._RESOLVED
     assert not any(link.startswith(("//", "rel", "?")) for _origin, link in requisites._RESOLVED)
+
+
+# -- decompression: no charset detection over compressed bytes -----------------------------------------------------
+def test_decoded_responses_are_scrapys_own() -> None:
+    import gzip
+    import zlib
+
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    from scrapy.http import Response, TextResponse, XmlResponse
+
+    from crawler.fetch.decompression import RecordingHttpCompressionMiddleware, _untyped
+
+    page = "<html><head><meta charset='gbk'></head><body><p>正文 通知</p></body></html>"
+    cases = [
+        (HtmlResponse, "text/html; charset=utf-8", gzip.compress(page.encode("utf-8")), b"gzip"),
+        (HtmlResponse, "text/html", gzip.compress(page.encode("gbk")), b"gzip"),
+        (HtmlResponse, "text/html", zlib.compress(page.encode("gb18030")), b"deflate"),
+        (XmlResponse, "text/xml", gzip.compress("<r><record>记录</record></r>".encode()), b"gzip"),
+        (Response, "application/pdf", gzip.compress(b"%PDF-1.4 \x00\xff"), b"gzip"),
+        (HtmlResponse, "text/html; charset=utf-8", page.encode("utf-8"), b""),
+    ]
+    ours = RecordingHttpCompressionMiddleware.from_crawler(get_crawler())
+    scrapys = HttpCompressionMiddleware.from_crawler(get_crawler())
+    for cls, content_type, body, encoding in cases:
+        def response(cls: type[Response] = cls, content_type: str = content_type, body: bytes = body,
+                     encoding: bytes = encoding) -> Response:
+            headers = {"Content-Type": content_type, **({"Content-Encoding": encoding} if encoding else {})}
+            return cls("http://portal.example/art/1.html", body=body, headers=headers, flags=["f"],
+                       request=Request("http://portal.example/art/1.html"), protocol="HTTP/1.1")
+
+        request = Request("http://portal.example/art/1.html")
+        if encoding and cls is not Response:  # a compressed text response is handed on untyped (no charset guess)
+            assert type(_untyped(request, response())) is Response
+        got, want = ours.process_response(request, response()), scrapys.process_response(request, response())
+        assert type(got) is type(want) and got.body == want.body and got.flags == want.flags
+        assert got.headers.to_unicode_dict() == want.headers.to_unicode_dict()
+        assert (got.url, got.status, got.protocol) == (want.url, want.status, want.protocol)
+        if isinstance(want, TextResponse):
+            assert isinstance(got, TextResponse)
+            assert (got.encoding, got.text) == (want.encoding, want.text)
