@@ -24,10 +24,11 @@ title: ``spiders.release_page`` then parses the whole page (`Region.title_safe`)
 The checks read the page source, not a tree, and err on the side of the whole page: tags may stand between a
 label's characters, any tag after a label may be a line break, scripts count as text. A portal's pages share their
 navigation and footer byte for byte, so the verdicts are cached per piece of source (cut before each ``<div``) and
-the region of the next page is looked for right after the navigation of the last ones. Used by replay and
-``crawler extract`` (``whole_tree=False``); the live crawl parses the whole page, whose tree its page-requisites
-finder reads. ``tests/test_article_region.py`` holds both paths equal over every fixture page and the variation
-seeds.
+the region of the next page is looked for right after the navigation of the last ones, and the sources found clean
+on the latest pages are remembered whole. Used by the live crawl, replay and ``crawler extract``
+(``spiders.release_page.parse_release_document``); the crawl parses the whole page on its own for its
+page-requisites finder. ``tests/test_article_region.py`` holds the region reading equal to the whole-page reading
+over every fixture page and the variation seeds.
 """
 
 from __future__ import annotations

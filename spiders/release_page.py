@@ -1,6 +1,7 @@
 """Raw field extraction from one Hanweb (大汉版通) release page.
 
-``parse_release_page`` parses the page once with lxml and returns the raw release dict of
+``parse_release_page`` parses the page (its article region when the page allows it, ``spiders.article_region``)
+with lxml and returns the raw release dict of
 ``docs/architecture.md``. Nothing is normalised here beyond whitespace: dates, hit counts and boilerplate are
 the pipelines' business. The words and patterns of the templates (labels, markers, stop words, date and hit
 patterns, container words) are ``spiders.vocabulary``; this module is the algorithm that uses them.
