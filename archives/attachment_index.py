@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archives.fast_reader import ScannedRecord, decoded_size
 from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
 from archives.warc_reader import load_http_headers, open_records, warc_files
@@ -33,19 +34,23 @@ def archived_fields(content_type: str | None, size: int, pointer: WarcPointer | 
 
 
 @dataclass(frozen=True)
-class _Response:
+class ResponseInfo:
+    """The first response record of a URL, as the index keeps it."""
+
     path: Path
     status: int
     location: str | None
     content_type: str | None
     pointer: WarcPointer
+    #: the record as FastWARC's scan saw it (``archives.replay_scan``), to read its size with; None: read by warcio
+    scanned: ScannedRecord | None = None
 
 
 class AttachmentIndex:
     """URL -> attachment fields, from the response and skip records of a set of WARC files."""
 
     def __init__(self) -> None:
-        self.responses: dict[str, _Response] = {}
+        self.responses: dict[str, ResponseInfo] = {}
         self.skips: dict[str, dict[str, Any]] = {}
         self._sizes: dict[str, int] = {}
         #: per file, the offsets of the response and revisit records whose URL ``build``'s ``want`` accepts
@@ -83,12 +88,14 @@ class AttachmentIndex:
                                               iterator.get_record_length(),
                                               record.rec_headers.get_header("WARC-Record-ID"),
                                               record.rec_headers.get_header("WARC-Payload-Digest"))
-                        index.responses[url] = _Response(path, int(http.get_statuscode() or 0),
+                        index.responses[url] = ResponseInfo(path, int(http.get_statuscode() or 0),
                                                          http.get_header("Location"),
                                                          http.get_header("Content-Type"), pointer)
         return index
 
-    def _size(self, url: str, found: _Response) -> int:
+    def _size(self, url: str, found: ResponseInfo) -> int:
+        if url not in self._sizes and found.scanned is not None:
+            self._sizes[url] = decoded_size(found.path, found.scanned)
         if url not in self._sizes:
             with found.path.open("rb") as handle:
                 handle.seek(found.pointer.offset)

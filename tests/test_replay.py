@@ -12,6 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from simulator.process import SimulatorProcess
 from tests.support.common import CrawlResult, read_jsonl, run_cli
+from tests.support.warc_readings import assert_same_reading, everything
 
 #: Fields that describe the fetch rather than the release (docs/schema.md).
 FETCH_FIELDS = ("fetched_at", "warc")
@@ -107,6 +108,7 @@ def test_replay_of_a_wget_warc_equals_our_rows(tmp_path: Path) -> None:
                         "-O", "/dev/null", "--tries=1"], cwd=tmp_path, timeout=300, check=False)
     wget_warc = tmp_path / "wget.warc.gz"
     assert wget_warc.exists()
+    assert_same_reading([wget_warc], everything)  # FastWARC reads wget's WARC as warcio does
     out = tmp_path / "wget-replayed.jsonl"
     proc = run_cli("replay", str(wget_warc), "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archives import pywb
 from simulator.process import SimulatorProcess
 from tests.support.common import run_cli
+from tests.support.warc_readings import assert_same_reading, everything
 
 
 @dataclass
@@ -92,3 +93,13 @@ def test_a_revisit_replays_the_original_bytes_when_both_runs_are_in_the_collecti
         status, body = _get(wayback, "run2only", two_runs.revisit_ts, two_runs.revisit_uri)
         assert not (status == 200 and body == two_runs.original_payload)
         assert status != 200, (status, body[:200])
+
+
+def test_fastwarc_reads_both_runs_as_warcio_does(two_runs: TwoRuns) -> None:
+    """Replay's FastWARC scan finds each revisit's original in run 1 and reads its bytes, as warcio does."""
+    captures = assert_same_reading([two_runs.run1, two_runs.run2], everything)
+    revisits = [c for c in captures if c.record_type == "revisit"]
+    assert revisits and all(c.filename == two_runs.run2.name for c in revisits)
+    originals = {c.url: c.body for c in captures if c.record_type == "response" and c.filename == two_runs.run1.name}
+    assert all(c.body == originals[c.url] for c in revisits)
+    assert any(c.url == two_runs.revisit_uri for c in revisits)

@@ -1,0 +1,53 @@
+"""FastWARC's reading (``archives.replay_scan``) against warcio's (``AttachmentIndex.build`` + ``iter_captures``),
+the reference reader: what the replay and revisit tests compare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from archives.attachment_index import AttachmentIndex
+from archives.replay_scan import read_capture, scan
+from archives.warc_reader import Capture, iter_captures
+
+
+def everything(url: str) -> bool:
+    """A ``want`` that takes every URL."""
+    return True
+
+
+def warcio_reading(paths: list[Path], want: Callable[[str], bool]) -> tuple[AttachmentIndex, list[Capture]]:
+    """The attachment index and the wanted captures, read by warcio."""
+    index = AttachmentIndex.build(paths, want=want)
+    return index, list(iter_captures(paths, want=want, positions=index.positions))
+
+
+def fast_reading(paths: list[Path], want: Callable[[str], bool]) -> tuple[AttachmentIndex, list[Capture]]:
+    """The attachment index and the wanted captures, scanned by FastWARC."""
+    index, refs = scan(paths, want)
+    return index, [read_capture(ref) for ref in refs]
+
+
+def responses(index: AttachmentIndex) -> dict[str, tuple[Any, ...]]:
+    """What the index keeps of each URL's first response."""
+    return {url: (r.path, r.status, r.location, r.content_type, r.pointer) for url, r in index.responses.items()}
+
+
+def _lookup(index: AttachmentIndex, url: str) -> Any:
+    try:
+        return index.lookup(url)
+    except AttributeError as exc:  # warcio's brotli path wants brotlipy's API (a br-encoded file: both fail alike)
+        return type(exc)
+
+
+def assert_same_reading(paths: list[Path], want: Callable[[str], bool]) -> list[Capture]:
+    """warcio's and FastWARC's readings of ``paths`` are equal, every attachment lookup too; return the captures."""
+    reference, captures = warcio_reading(paths, want)
+    index, fast_captures = fast_reading(paths, want)
+    assert fast_captures == captures
+    assert responses(index) == responses(reference)
+    assert index.skips == reference.skips
+    for url in reference.responses.keys() | reference.skips.keys():  # sizes, redirects followed, skip records
+        assert _lookup(index, url) == _lookup(reference, url), url
+    return captures
