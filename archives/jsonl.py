@@ -103,7 +103,12 @@ class JsonlWriter:
         """Encode, append and fsync *rows*; return how many were written."""
         if self._fd is None:
             raise ValueError(f"JSONL writer for {self.path} is closed")
-        lines = [encode_line(row, self.counts) for row in rows]
+        return self.write_lines([encode_line(row, self.counts) for row in rows])
+
+    def write_lines(self, lines: list[bytes]) -> int:
+        """Append and fsync lines already made by :func:`encode_line`; return how many were written."""
+        if self._fd is None:
+            raise ValueError(f"JSONL writer for {self.path} is closed")
         if not lines:
             return 0
         data = memoryview(b"".join(lines))

@@ -3,6 +3,11 @@
 No network and no Scrapy engine: each release response record becomes an ``HtmlResponse`` that goes straight to
 ``spiders.hanweb.build_release_item`` and the transforming pipelines (``pipelines.chain``). One row per capture:
 a WARC holding several runs gives several rows per release, told apart by ``fetched_at`` (the WARC-Date).
+
+Reading: one FastWARC pass (``archives.replay_scan.scan``) gives the attachment index and a reference to every
+release and column capture; the process that extracts a release reads its capture (one gzip member), so with
+``--jobs N`` the reading process only scans, hands out capture numbers and writes the lines the workers encoded.
+WARC files FastWARC cannot frame as warcio does are read by warcio (``iter_captures``), as before.
 """
 
 from __future__ import annotations
@@ -18,15 +23,18 @@ from typing import Any
 from lxml import etree
 from lxml import html as lxml_html
 
+from archives import fast_reader
 from archives.attachment_index import AttachmentIndex
+from archives.fast_reader import NotFramed
 from archives.jsonl import JsonlWriter
+from archives.replay_scan import CaptureRef, read_capture, scan
 from archives.warc_reader import Capture, iter_captures
-from crawler.offline.replay_worker import Task, extract_batch, extract_row, response_from_capture, start
+from crawler.offline.replay_worker import Outcome, Task, extract_batch, extract_line, response_from_capture, start
 from pipelines.chain import build_pipelines
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import article_ids, column_id_of, column_name_of
 
-__all__ = ["ReplayReport", "default_jobs", "replay_rows", "replay_to_jsonl", "response_from_capture"]
+__all__ = ["ReplayReport", "default_jobs", "replay_lines", "replay_to_jsonl", "response_from_capture"]
 
 BATCH = 500
 #: Captures handed to a worker at a time, and batches in flight per worker (bounds memory, keeps workers busy).
@@ -54,10 +62,7 @@ def _is_wanted(url: str) -> bool:
     return article_ids(url) is not None or column_id_of(url) is not None
 
 
-def _learn_column_name(capture: Capture, names: dict[str, str]) -> None:
-    column_id = column_id_of(capture.url)
-    if not column_id or column_id in names:
-        return
+def _learn_column_name(column_id: str, capture: Capture, names: dict[str, str]) -> None:
     decoded = decode_html(capture.body, capture.header("Content-Type"))
     try:
         name = column_name_of(lxml_html.document_fromstring(decoded.text))
@@ -67,23 +72,41 @@ def _learn_column_name(capture: Capture, names: dict[str, str]) -> None:
         names[column_id] = name
 
 
-def _tasks(paths: list[str | os.PathLike[str]], attachments: AttachmentIndex, report: ReplayReport) -> Iterator[Task]:
+def _plan(paths: list[str | os.PathLike[str]]) -> tuple[AttachmentIndex, list[CaptureRef], Iterable[Capture | int]]:
+    """The attachment index and the wanted captures in file order: numbers into the references of FastWARC's
+    scan, or (FastWARC missing, or a file it cannot frame as warcio does) captures read by warcio."""
+    if fast_reader.available():
+        try:
+            index, refs = scan(paths, _is_wanted)
+        except (NotFramed, OSError, ValueError):
+            pass  # warcio reads it below (and raises what it raises on a broken file)
+        else:
+            return index, refs, range(len(refs))
+    # attachment records follow their page's: index them first, noting where the wanted records are
+    index = AttachmentIndex.build(paths, want=_is_wanted)
+    return index, [], iter_captures(paths, want=_is_wanted, positions=index.positions)
+
+
+def _tasks(items: Iterable[Capture | int], refs: list[CaptureRef], report: ReplayReport) -> Iterator[Task]:
     """The release captures in file order, each with the column names learnt before it (column pages are read
     here, in order, so every job count sees the same names at the same release)."""
     column_names: dict[str, str] = {}
-    for capture in iter_captures(paths, want=_is_wanted, positions=attachments.positions):
-        if capture.status != 200:
+    for item in items:
+        found = refs[item] if isinstance(item, int) else item
+        if found.status != 200:
             report.skipped_status += 1
             continue
-        if article_ids(capture.url) is None:
-            _learn_column_name(capture, column_names)
+        ids = article_ids(found.url)
+        if ids is None:
+            column_id = column_id_of(found.url)
+            if column_id and column_id not in column_names:
+                capture = read_capture(found) if isinstance(found, CaptureRef) else found
+                _learn_column_name(column_id, capture, column_names)
             continue
         report.captures += 1
-        report.truncated += capture.body_truncated
-        ids = article_ids(capture.url)
         column_id = ids[0] if ids else None
         known = {column_id: column_names[column_id]} if column_id in column_names else {}
-        yield capture, known
+        yield item, known
 
 
 def _batches(tasks: Iterator[Task]) -> Iterator[list[Task]]:
@@ -97,18 +120,16 @@ def _batches(tasks: Iterator[Task]) -> Iterator[list[Task]]:
         yield batch
 
 
-def _outcomes(paths: list[str | os.PathLike[str]], portal: str, report: ReplayReport,
-              jobs: int) -> Iterator[dict[str, Any] | None]:
-    # attachment records follow their page's: index them first, noting where the wanted records are
-    attachments = AttachmentIndex.build(paths, want=_is_wanted)
-    tasks = _tasks(paths, attachments, report)
+def _outcomes(paths: list[str | os.PathLike[str]], portal: str, report: ReplayReport, jobs: int) -> Iterator[Outcome]:
+    index, refs, items = _plan(paths)
+    tasks = _tasks(items, refs, report)
     if jobs <= 1:
         pipelines = build_pipelines()
-        for capture, names in tasks:
-            yield extract_row(capture, portal, names, attachments, pipelines)
+        for task in tasks:
+            yield extract_line(task, refs, portal, index, pipelines)
         return
-    # forked workers inherit the index; batches go out in order and their rows come back in order
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=start, initargs=(portal, attachments)) as pool:
+    # forked workers inherit the index and the references; batches go out in order and come back in order
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=start, initargs=(portal, index, refs)) as pool:
         pending: deque[Any] = deque()
         for batch in _batches(tasks):
             pending.append(pool.apply_async(extract_batch, (batch,)))
@@ -118,15 +139,17 @@ def _outcomes(paths: list[str | os.PathLike[str]], portal: str, report: ReplayRe
             yield from pending.popleft().get()
 
 
-def replay_rows(paths: Iterable[str | os.PathLike[str]], portal: str, report: ReplayReport,
-                jobs: int = 1) -> Iterable[dict[str, Any]]:
-    """Rows re-extracted from every release capture in ``paths``, in file order (the same for any ``jobs``)."""
-    for row in _outcomes(list(paths), portal, report, jobs):
-        if row is None:
+def replay_lines(paths: Iterable[str | os.PathLike[str]], portal: str, report: ReplayReport,
+                 jobs: int = 1) -> Iterator[bytes]:
+    """The JSON lines of the rows re-extracted from every release capture in ``paths``, in file order (the same
+    for any ``jobs``)."""
+    for line, truncated in _outcomes(list(paths), portal, report, jobs):
+        report.truncated += truncated
+        if line is None:
             report.dropped += 1
             continue
         report.rows += 1
-        yield row
+        yield line
 
 
 def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str],
@@ -140,13 +163,14 @@ def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.
     report = ReplayReport()
     writer = JsonlWriter(out)
     try:
-        batch: list[dict[str, Any]] = []
-        for row in replay_rows(paths, portal, report, jobs):
-            batch.append(row)
+        batch: list[bytes] = []
+        for line in replay_lines(paths, portal, report, jobs):
+            batch.append(line)
             if len(batch) >= BATCH:
-                writer.write_rows(batch)
+                writer.write_lines(batch)
                 batch.clear()
-        writer.write_rows(batch)
+        writer.write_lines(batch)
     finally:
         writer.close()
+        fast_reader.close_files()
     return report

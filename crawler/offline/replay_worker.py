@@ -1,18 +1,22 @@
-"""One release capture -> one row: the work ``crawler replay`` shares out to its worker processes (``--jobs N``).
+"""One release capture -> one JSON line: the work ``crawler replay`` shares out to its worker processes (``--jobs N``).
 
 `extract_row` is the whole per-release step (the live crawl's parse, the WARC's attachment fields, the
-transforming pipelines, the row); replay runs it in-process for one job and in forked workers for more, so both
-give the same rows. A worker inherits the attachment index and builds the pipelines once (`start`).
+transforming pipelines, the row); `extract_line` reads the capture first when it is given as a reference into the
+scan (``archives.replay_scan``) and encodes the row as its JSON line. Replay runs it in-process for one job and in
+forked workers for more, so both give the same lines. A worker inherits the attachment index and the scan's
+capture references (so a task names a capture by its number) and builds the pipelines once (`start`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scrapy.http import HtmlResponse
 
 from archives.attachment_index import AttachmentIndex
+from archives.jsonl import encode_line
+from archives.replay_scan import CaptureRef, read_capture
 from archives.warc_reader import Capture
 from crawler.items import exported_row, skip_reason_of
 from pipelines.chain import build_pipelines, run_pipelines
@@ -21,8 +25,11 @@ from spiders.hanweb import build_release_item
 #: HTTP headers that describe the stored bytes, not the decoded body replay hands to the parser.
 _FRAMING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
-#: One release capture and the column names known when replay reached it (in file order).
-Task = tuple[Capture, dict[str, str]]
+#: One release capture (read, or the number of its reference in the scan) and the column names known when replay
+#: reached it (in file order).
+Task = tuple[Capture | int, dict[str, str]]
+#: A task's JSON line (None when a pipeline dropped the row) and whether the capture's body was cut at the limit.
+Outcome = tuple[bytes | None, bool]
 
 
 def response_from_capture(capture: Capture) -> HtmlResponse:
@@ -44,15 +51,24 @@ def extract_row(capture: Capture, portal: str, column_names: Mapping[str, str], 
     return None if processed is None else exported_row(processed)
 
 
+def extract_line(task: Task, refs: Sequence[CaptureRef], portal: str, attachments: AttachmentIndex,
+                 pipelines: list[Any]) -> Outcome:
+    """The outcome of one task: the capture read (when given by number), its row extracted and encoded."""
+    item, column_names = task
+    capture = read_capture(refs[item]) if isinstance(item, int) else item
+    row = extract_row(capture, portal, column_names, attachments, pipelines)
+    return (None if row is None else encode_line(row)), capture.body_truncated
+
+
 _STATE: dict[str, Any] = {}
 
 
-def start(portal: str, attachments: AttachmentIndex) -> None:
-    """Worker initializer: keep the portal and the (inherited) attachment index, build the pipelines."""
-    _STATE.update(portal=portal, attachments=attachments, pipelines=build_pipelines())
+def start(portal: str, attachments: AttachmentIndex, refs: Sequence[CaptureRef]) -> None:
+    """Worker initializer: keep the portal, the (inherited) attachment index and references, build the pipelines."""
+    _STATE.update(portal=portal, attachments=attachments, refs=refs, pipelines=build_pipelines())
 
 
-def extract_batch(tasks: list[Task]) -> list[dict[str, Any] | None]:
-    """Worker step: the rows of a batch of captures, in order (None for a dropped one)."""
-    portal, attachments, pipelines = _STATE["portal"], _STATE["attachments"], _STATE["pipelines"]
-    return [extract_row(capture, portal, names, attachments, pipelines) for capture, names in tasks]
+def extract_batch(tasks: list[Task]) -> list[Outcome]:
+    """Worker step: the outcomes of a batch of tasks, in order."""
+    refs, portal, attachments, pipelines = _STATE["refs"], _STATE["portal"], _STATE["attachments"], _STATE["pipelines"]
+    return [extract_line(task, refs, portal, attachments, pipelines) for task in tasks]
