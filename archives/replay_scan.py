@@ -57,7 +57,7 @@ class CaptureRef:
 class _Seen:
     """What the scan took from a record while it was current."""
 
-    http: Any = None  # warcio's record (HTTP headers parsed) of a response whose headers are needed
+    http: Any = None  # warcio's HTTP headers of a response whose headers are needed
     skip: dict[str, Any] | None = None
     wanted: bool = False
 
@@ -67,11 +67,11 @@ def _http(scanned: ScannedRecord, reader: Any) -> Any:
     record = http_record(scanned, head, ensure_http_headers=True, complete=complete)
     if record is None:  # the headers run past the first bytes read: parse the whole block
         record = http_record(scanned, head + bytes(reader.read()), ensure_http_headers=True)
-    return record
+    return record.http_headers  # not the record: its stream holds the bytes read
 
 
-def _status(record: Any) -> int:
-    return int(record.http_headers.get_statuscode() or 0)
+def _status(http: Any) -> int:
+    return int(http.get_statuscode() or 0)
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
@@ -99,11 +99,12 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
     for path in warc_files(paths):
         for scanned in scan_file(path, inspect):
             kind, url, seen = scanned.kind, scanned.url, scanned.seen
+            scanned.seen = None  # the index and the references keep the record: not what was read of it
             if kind == "metadata":
                 if seen.skip is not None:
                     index.skips.setdefault(url, seen.skip)
             elif kind == "response" and url not in index.responses:
-                http = seen.http.http_headers
+                http = seen.http
                 # a record without a WARC-Record-ID gives None here, as warcio's get_header does
                 pointer = WarcPointer(url, path.name, scanned.offset, scanned.length, cast(str, scanned.record_id),
                                       scanned.payload_digest)
