@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,8 @@ _LOADER = ArcWarcRecordLoader()
 HEAD_BYTES = 8192
 
 
+#: A WARC header line that is not ``name: value`` (a continuation, a blank-looking line): left to FastWARC.
+_ODD_LINE = re.compile(rb"\n[^:\r\n]*\r\n|\n[ \t]")
 #: Record types whose other WARC headers :func:`scan_file` reads.
 _DETAILED = frozenset({"response", "revisit", "metadata"})
 
@@ -158,16 +162,31 @@ def scan_file(path: Path, inspect: Callable[[ScannedRecord, Any], Any] | None = 
 _OPEN: dict[Path, int] = {}
 
 
-def read_block(path: Path, offset: int, length: int) -> bytes:
-    """The block (the bytes after the WARC headers) of the record whose gzip member is at ``offset``."""
-    from fastwarc.warc import ArchiveIterator
+def read_block(path: Path, scanned: ScannedRecord) -> bytes:
+    """The block (the bytes after the WARC headers) of a record :func:`scan_file` found.
 
+    A plain record (one gzip member holding CRLF ``name: value`` header lines, a block of exactly its
+    Content-Length, and the CRLF CRLF that ends a record) is cut out of the member zlib inflates; anything else is
+    left to FastWARC's parsing.
+    """
     fd = _OPEN.get(path)
     if fd is None:
         if len(_OPEN) >= 64:
             close_files()
         fd = _OPEN[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    member = os.pread(fd, length, offset)
+    member = os.pread(fd, scanned.length, scanned.offset)
+    inflate = zlib.decompressobj(31)
+    try:
+        data = inflate.decompress(member)
+    except zlib.error:
+        data = b""
+    end, length = data.find(b"\r\n\r\n"), scanned.content_length
+    if (inflate.eof and not inflate.unused_data and end > 0 and length is not None
+            and len(data) == end + 8 + length and data.endswith(b"\r\n\r\n")
+            and data.count(b"\n", 0, end) == data.count(b"\r\n", 0, end) and not _ODD_LINE.search(data, 0, end + 2)):
+        return data[end + 4:end + 4 + length]
+    from fastwarc.warc import ArchiveIterator
+
     record = next(iter(ArchiveIterator(io.BytesIO(member), parse_http=False, fsspec_args=False)))
     return bytes(record.reader.read())
 
@@ -213,7 +232,7 @@ def http_record(scanned: ScannedRecord, block: bytes, *, ensure_http_headers: bo
 
 def decoded_size(path: Path, scanned: ScannedRecord) -> int:
     """The decoded body's length of a response record (``AttachmentIndex``'s ``size``), read as warcio reads it."""
-    record = http_record(scanned, read_block(path, scanned.offset, scanned.length), ensure_http_headers=True)
+    record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
     assert record is not None
     stream, size = record.content_stream(), 0
     while chunk := stream.read(1 << 20):

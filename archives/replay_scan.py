@@ -67,6 +67,7 @@ def _http(scanned: ScannedRecord, reader: Any) -> Any:
     record = http_record(scanned, head, ensure_http_headers=True, complete=complete)
     if record is None:  # the headers run past the first bytes read: parse the whole block
         record = http_record(scanned, head + bytes(reader.read()), ensure_http_headers=True)
+    assert record is not None  # complete: parsed or raised
     return record.http_headers  # not the record: its stream holds the bytes read
 
 
@@ -132,7 +133,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
 def read_capture(ref: CaptureRef, max_body: int = DEFAULT_MAX_BODY) -> Capture:
     """The capture ``ref`` names, equal to the one ``iter_captures`` yields for that record."""
     source = ref.source
-    block = read_block(source.path, source.record.offset, source.record.length)
+    block = read_block(source.path, source.record)
     record = http_record(source.record, block, ensure_http_headers=True)
     assert record is not None
     raw = read_payload(record, max_body + 1)

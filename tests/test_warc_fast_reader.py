@@ -87,6 +87,7 @@ def _records() -> list[bytes]:
         ("response", b"<" + (art % 15).encode() + b">", _block("200 OK", html, PAGE), None),  # wget 1.19
         ("response", (art % 16).replace("art_", "art _"), _block("200 OK", html, PAGE), None),  # a space
         ("response", (art % 17).encode() + b"?q=caf\xe9", _block("200 OK", html, PAGE), None),  # Latin-1 URI
+        ("response", art % 18, _block("200 OK", html, PAGE), [("X-Note", "a WARC header\r\n  continued")]),
         # attachments: a redirect to the file, the file, a skip record
         ("response", f"{BASE}/a.pdf", _block("302 Found", [("Location", "/files/a.pdf")], b""), None),
         ("response", f"{BASE}/files/a.pdf", _block("200 OK", [("Content-Type", "application/pdf"),
@@ -122,7 +123,7 @@ def _write(path: Path, records: list[bytes]) -> Path:
 def test_hand_made_records_read_the_same(tmp_path: Path) -> None:
     path = _write(tmp_path / "made.warc.gz", _records())
     captures = assert_same_reading([path], everything)
-    assert len(captures) == 22 + 3  # every response, and the revisits but the one whose original is missing
+    assert len(captures) == 23 + 3  # every response, and the revisits but the one whose original is missing
     by_url = {(c.url, c.record_type): c for c in captures}
     page = f"{BASE}/art/2024/1/2/art_1_%d.html"
     for number in (1, 2, 3, 4, 5, 6):
