@@ -63,6 +63,26 @@ def iterate_fastwarc(paths: list[str]) -> int:
     return 0
 
 
+def split(jobs: int, paths: list[str], out: str) -> int:
+    """Child mode: replay with ``jobs`` jobs in this process; print the CPU per release of the reading process
+    (this one) and of its workers (rusage of the children), which the machine's load does not skew as it does
+    wall rates."""
+    import resource
+
+    from crawler.offline.replay import replay_to_jsonl
+
+    def cpu(who: int) -> float:
+        usage = resource.getrusage(who)
+        return usage.ru_utime + usage.ru_stime
+
+    own, children = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    rows = replay_to_jsonl(paths, out, jobs=jobs).rows
+    own, children = cpu(resource.RUSAGE_SELF) - own, cpu(resource.RUSAGE_CHILDREN) - children
+    print(f"split --jobs {jobs}: {rows} releases, reader {1000 * own / max(rows, 1):.3f} ms, "
+          f"workers {1000 * children / max(rows, 1):.3f} ms CPU a release")
+    return 0
+
+
 def _seconds(text: str, pattern: str, what: str) -> float:
     match = re.search(pattern, text)
     if match is None:
@@ -99,6 +119,8 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
         raw = run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-only", str(warc)])
         fast = (run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-fastwarc",
                               str(warc)]) if _fastwarc_installed() else None)
+        splits = {jobs: run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--split", str(jobs),
+                                      str(work / f"split-{jobs}.jsonl"), str(warc)]) for jobs in (1, 2)}
         rows = count_lines(replays[1][0])
         same = replays[1][0].read_bytes() == replays[2][0].read_bytes()
         work_s = {jobs: _seconds(r.stdout, r"releases in ([\d.]+) s", "the replay time") for jobs, (_, r) in
@@ -121,11 +143,17 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
               f"raw warcio responses/s: {responses / raw_s:.0f}"
               + (f"   raw FastWARC responses/s: {responses / fast_s:.0f} ({raw_s / fast_s:.1f}x warcio)"
                  if fast is not None else ""))
+        reader = {jobs: _seconds(r.stdout, r"reader ([\d.]+) ms", "the reader's CPU") for jobs, r in splits.items()}
+        workers = _seconds(splits[2].stdout, r"workers ([\d.]+) ms", "the workers' CPU")
+        print(f"INFO replay CPU a release (start-up excluded): one job {reader[1]:.3f} ms; two jobs: the reading "
+              f"process {reader[2]:.3f} ms, the workers {workers:.3f} ms")
         print(verdict("replay releases/s, one job", rate[1], TARGET_ONE_JOB, unit="/s"))
         print(verdict("replay releases/s, two jobs", rate[2], TARGET_TWO_JOBS, unit="/s"))
         print(verdict("replay two jobs over one job", rate[2] / rate[1], TARGET_SPEEDUP, unit="x"))
         print(f"TARGET replay --jobs 2 writes the rows of --jobs 1, in the same order: {'met' if same else 'MISSED'}")
         return {"replay_per_s": rate[1], "replay_two_jobs_per_s": rate[2], "replay_per_cpu_s": per_cpu_s,
+                "replay_cpu_ms": reader[1], "replay_reader_cpu_ms_two_jobs": reader[2],
+                "replay_workers_cpu_ms_two_jobs": workers,
                 "raw_per_s": responses / raw_s, "rows": rows, "same_rows": float(same)}
     finally:
         if own:
@@ -143,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         return iterate(args_list[1:])
     if args_list[:1] == ["--iterate-fastwarc"]:
         return iterate_fastwarc(args_list[1:])
+    if args_list[:1] == ["--split"]:
+        return split(int(args_list[1]), args_list[3:], args_list[2])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", type=int, default=2000, help="releases to crawl when --warc is not given")
     parser.add_argument("--warc", default=None, help="replay these WARC files (a file or a directory)")
