@@ -10,8 +10,8 @@ native code. Everything a row can hold is still derived the way warcio derives i
 - WARC header values are taken as bytes and decoded as warcio decodes a header line (UTF-8, else ISO-8859-1), and a
   ``WARC-Target-URI`` in angle brackets or with spaces goes through warcio's own correction;
 - the HTTP headers and the payload are parsed from the record block by warcio's own parser and readers
-  (:func:`http_record`), over the block bytes FastWARC decompressed: the same status, headers, de-chunking and
-  Content-Encoding decoding.
+  (:func:`http_record`), over the block bytes FastWARC (or, for a plain record read again, zlib: :func:`read_block`)
+  inflated: the same status, headers, de-chunking and Content-Encoding decoding.
 
 No Scrapy imports; FastWARC is imported lazily (:func:`available`), so the module loads without it.
 """
@@ -227,7 +227,6 @@ def http_record(scanned: ScannedRecord, block: bytes, *, ensure_http_headers: bo
         http_headers = _LOADER.default_http_headers(length, scanned.content_type)
     return ArcWarcRecord("warc", scanned.kind, None, stream, http_headers, scanned.content_type, length,
                          payload_length=payload_length)
-
 
 
 def decoded_size(path: Path, scanned: ScannedRecord) -> int:
