@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -143,10 +144,12 @@ def scan_file(path: Path, inspect: Callable[[ScannedRecord, Any], Any] | None = 
             kind = _text(get(b"WARC-Type"))
             if kind not in _DETAILED:
                 continue
+            kind = sys.intern(kind)  # these strings repeat on every record the index and the references keep
             pending = ScannedRecord(kind, _target_uri(headers), offset, _text(get(b"WARC-Record-ID")),
                                     _text(get(b"WARC-Date")), _text(get(b"WARC-Payload-Digest")))
             pending.content_length = _content_length(_text(get(b"Content-Length")))
-            pending.content_type = _text(get(b"Content-Type"))
+            content_type = _text(get(b"Content-Type"))
+            pending.content_type = sys.intern(content_type) if content_type is not None else None
             if kind == "revisit":
                 pending.refers_to = _text(get(b"WARC-Refers-To"))
                 pending.refers_to_uri = _text(get(b"WARC-Refers-To-Target-URI"))
