@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.common import run_cli
+from tests.support.common import BIN, run_cli
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -87,3 +89,17 @@ def test_crawler_extract_of_the_real_corpus_home_page() -> None:
     assert record["release_id"] is None and "does not validate at /release_id" in proc.stderr
     assert record["charset"] == {"header": None, "meta": "utf-8", "used": "utf-8"} and record["language"] == "zh"
     assert record["attachments"] == [] and record["body_text"].startswith("企业文化")
+
+
+def test_the_record_is_the_same_from_any_working_directory(tmp_path: Path) -> None:
+    """Scrapy finds a project's settings through the nearest scrapy.cfg: run elsewhere, the pipelines were skipped."""
+    args = ("extract", str(PAGES / "seed_en_binjiang.html"), "--url",
+            "http://www.example.gov.cn/art/2016/8/15/art_1229_1.html", "--compact")
+    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    here = run_cli(*args, env=env)
+    elsewhere = subprocess.run([str(BIN / "crawler"), *args], capture_output=True, text=True, cwd=tmp_path, env=env,
+                               timeout=120)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    record = json.loads(elsewhere.stdout)
+    assert record["release_date"] == "2016-08-15" and record["body_text"]  # the pipelines ran
+    assert record == json.loads(here.stdout)

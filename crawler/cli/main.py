@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from crawler.cli import archive, batch, crawl, export, recurring, scaleout
 from crawler.cli.common import EXIT_BAD_INPUT, CliError
+
+#: the archiver's settings module (scrapy.cfg's ``default``, the ``scrapy`` entry point scrapyd reads)
+SETTINGS_MODULE = "crawler.settings"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``crawler`` console script."""
+    # The project's settings whatever the working directory: Scrapy finds them through the nearest scrapy.cfg, and
+    # run from elsewhere it silently used its defaults (no pipelines, no WARC capture, rows without their fields).
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
