@@ -57,12 +57,47 @@ def sanitize(value: Any, counts: Counter[str] | None = None) -> Any:
     return value
 
 
-def encode_line(obj: Any, counts: Counter[str] | None = None) -> bytes:
-    """Serialize one object as one strict-UTF-8 JSON line ending in ``\\n``."""
-    text = json.dumps(sanitize(obj, counts), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def _without_surrogate_check(value: Any, counts: Counter[str]) -> Any:
+    """`sanitize` minus the lone-surrogate pass (the costly part: a regex over every string)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            counts["nul_stripped"] += 1
+            value = value.replace("\x00", "")
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        counts["nonfinite_nulled"] += 1
+        return None
+    if isinstance(value, dict):
+        return {_without_surrogate_check(str(k), counts): _without_surrogate_check(v, counts)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_surrogate_check(v, counts) for v in value]
+    return value
+
+
+def _line(clean: Any) -> bytes:
+    text = json.dumps(clean, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     # JSON escapes every other control character; these three are line breaks for str.splitlines().
-    text = _LINE_BREAKS_RX.sub(lambda m: _LINE_BREAKS[m.group(0)], text)
+    if "\u2028" in text or "\u2029" in text or "\u0085" in text:
+        text = _LINE_BREAKS_RX.sub(lambda m: _LINE_BREAKS[m.group(0)], text)
     return (text + "\n").encode("utf-8", "strict")
+
+
+def encode_line(obj: Any, counts: Counter[str] | None = None) -> bytes:
+    """Serialize one object as one strict-UTF-8 JSON line ending in ``\\n``.
+
+    Lone surrogates are rare, and JSON (``ensure_ascii=False``) leaves them as they are, so the strict UTF-8
+    encoding refuses a line that holds one: the line is made without looking for them first, and made again with
+    the full `sanitize` when the encoding refuses it. Either way the bytes and the counts are `sanitize`'s.
+    """
+    found: Counter[str] = Counter()
+    try:
+        data = _line(_without_surrogate_check(obj, found))
+    except UnicodeEncodeError:
+        return _line(sanitize(obj, counts))
+    if counts is not None:
+        counts.update(found)
+    return data
 
 
 class JsonlWriter:

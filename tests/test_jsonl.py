@@ -108,3 +108,46 @@ def test_require_warc_off_writes_plain_rows(tmp_path: Path) -> None:
     pipeline.process_item({"url": "u", "warc": None})
     pipeline.close_spider()
     assert json.loads((tmp_path / "r.jsonl").read_text()) == {"url": "u", "warc": None}
+
+
+def test_encode_line_is_sanitize_then_json_on_every_kind_of_value() -> None:
+    """The fast path (no surrogate pass unless UTF-8 refuses the line) gives `sanitize`'s bytes and counts."""
+    import random
+
+    from archives import jsonl
+
+    def reference(obj: object, counts: Counter[str]) -> bytes | str:
+        try:
+            text = json.dumps(jsonl.sanitize(obj, counts), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except ValueError as exc:
+            return type(exc).__name__
+        text = jsonl._LINE_BREAKS_RX.sub(lambda m: jsonl._LINE_BREAKS[m.group(0)], text)
+        return (text + "\n").encode("utf-8", "strict")
+
+    rng = random.Random(7)
+    parts = ["a", "中", "\x00", "\ud800", "\udfff", "\u2028", "\u2029", "\x85", "\\u2028", '"', "\\"]
+
+    def value(depth: int = 0) -> object:
+        roll = rng.random()
+        if depth < 3 and roll < 0.2:
+            keys = ["a", "b", 1, True, None, 1.5, "\ud800k", "n\x00"]
+            return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        if depth < 3 and roll < 0.35:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        if roll < 0.45:
+            return rng.choice([1.0, float("nan"), float("inf"), 0, True, None, -2.5])
+        return "".join(rng.choice(parts) for _ in range(rng.randint(0, 6)))
+
+    surrogates = 0
+    for _ in range(5000):
+        obj = value()
+        expected_counts: Counter[str] = Counter()
+        got_counts: Counter[str] = Counter()
+        expected = reference(obj, expected_counts)
+        try:
+            got: bytes | str = jsonl.encode_line(obj, got_counts)
+        except ValueError as exc:
+            got = type(exc).__name__
+        assert got == expected and got_counts == expected_counts, obj
+        surrogates += expected_counts["surrogate_replaced"] > 0
+    assert surrogates > 100  # the slow path was taken too
