@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -54,6 +55,7 @@ class ColumnListing:
     total_records: int | None = None
 
 
+@lru_cache(maxsize=4096)  # a release's URL is asked about by the spider, the item, the ledger and the state
 def article_ids(url: str) -> tuple[str, str] | None:
     """``(column id, article id)`` of a Hanweb release URL, or None for any other URL."""
     match = ARTICLE_PATH.search(urlsplit(url).path)
