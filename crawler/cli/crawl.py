@@ -157,7 +157,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())
     elapsed = time.monotonic() - started
     rate = report.rows / elapsed if elapsed > 0 else 0.0
-    print(f"replayed {len(files)} WARC file(s): {report.rows} releases in {elapsed:.1f} s ({rate:.0f}/s), "
+    print(f"replayed {len(files)} WARC file(s): {report.rows} releases in {elapsed:.2f} s ({rate:.0f}/s), "
           f"{report.dropped} dropped, {report.skipped_status} non-200 captures skipped -> {args.out}")
     return EXIT_OK if report.dropped == 0 else EXIT_CRAWL_PROBLEM
 
