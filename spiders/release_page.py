@@ -30,7 +30,8 @@ import html as html_lib
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -174,13 +175,37 @@ _ID_OR_CLASS_XPATH = "descendant-or-self::*[@id or @class][not(self::a or self::
 _ID_OR_CLASS = etree.XPath(_ID_OR_CLASS_XPATH)  # compiled once, not on every page
 
 
-def _tokens(el: Any) -> set[str]:
-    out: set[str] = set()
-    for attr in ("id", "class"):
-        value = el.get(attr)
-        if value:
-            out.update(value.lower().split())
-    return out
+class _Marks(NamedTuple):
+    """What an element's id and class tokens say (`_attr_marks`)."""
+
+    tokens: frozenset[str]
+    zoom: bool
+    trs: bool
+    content: bool
+    title: bool
+    footer: bool
+    non_article: bool
+    logo: bool
+
+
+@lru_cache(maxsize=4096)  # a portal's pages share their ids and classes: each pair is read once
+def _attr_marks(id_value: str | None, class_value: str | None) -> _Marks:
+    """The lower-cased id and class tokens of an element and what the extraction reads from them."""
+    tokens = frozenset(t for value in (id_value, class_value) if value for t in value.lower().split())
+    return _Marks(
+        tokens=tokens,
+        zoom="zoom" in tokens,
+        trs="trs_editor" in tokens,
+        content=bool(tokens & CONTENT_KEYS),
+        title=bool(tokens & TITLE_KEYS) or any(TITLE_TOKEN_RE.search(t) for t in tokens),
+        footer=any(FOOTER_RE.match(t) for t in tokens),
+        non_article=NON_ARTICLE_RE.search(" ".join(tokens)) is not None,
+        logo="logo" in tokens,
+    )
+
+
+def _marks_of(el: Any) -> _Marks:
+    return _attr_marks(el.get("id"), el.get("class"))
 
 
 class _Scan:
@@ -234,14 +259,14 @@ class _Scan:
             else:  # h1
                 self.title_els.append((3, node))
         for node in _ID_OR_CLASS(root):
-            toks = _tokens(node)
-            if "zoom" in toks and self.zoom is None:
+            marks = _marks_of(node)
+            if marks.zoom and self.zoom is None:
                 self.zoom = node
-            if self.trs is None and "trs_editor" in toks:
+            if self.trs is None and marks.trs:
                 self.trs = node
-            if toks & CONTENT_KEYS:
+            if marks.content:
                 self.content.append(node)
-            if toks & TITLE_KEYS or any(TITLE_TOKEN_RE.search(t) for t in toks):
+            if marks.title:
                 self.title_els.append((1, node))
 
 
@@ -312,7 +337,7 @@ def _container(scan: _Scan) -> Any:
         if el is not None:
             return el
     block = _largest_block(scan)
-    cands = [c for c in scan.content if not NON_ARTICLE_RE.search(" ".join(_tokens(c)))]
+    cands = [c for c in scan.content if not _marks_of(c).non_article]
     if cands:
         block_len = _text_len(block) if block is not None else 0
         lengths = {c: _text_len(c) for c in cands}
@@ -342,7 +367,7 @@ def _contains(outer: Any, inner: Any) -> bool:
 def _is_footer(el: Any, skip: Any) -> bool:
     if el.get("id") is None and el.get("class") is None:
         return False
-    return any(FOOTER_RE.match(t) for t in _tokens(el)) and (skip is None or not _contains(el, skip))
+    return _marks_of(el).footer and (skip is None or not _contains(el, skip))
 
 
 def _is_link_item(el: Any, skip: Any) -> bool:
@@ -680,8 +705,7 @@ def _title(scan: _Scan, page: str, marked: str) -> str | None:
     parts = [p for p in TITLE_SPLIT_RE.split(head) if p] if head else []
     cands: list[tuple[int, str]] = []
     for rank, el in sorted(scan.title_els, key=lambda x: x[0]):
-        if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) or "logo" in _tokens(anc)
-               for anc in el.iterancestors()):
+        if any((marks := _marks_of(anc)).non_article or marks.logo for anc in el.iterancestors()):
             continue
         text = _title_text(_element_text(el), element=True)
         if 2 <= len(text) <= 300:
@@ -716,7 +740,7 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
         path = href.split("#", 1)[0].split("?", 1)[0]
         if not (ATTACHMENT_EXT_RE.search(path) or DOWNFILE in href.lower()):
             continue
-        if any(NON_ARTICLE_RE.search(" ".join(_tokens(anc))) for anc in a.iterancestors()):
+        if any(_marks_of(anc).non_article for anc in a.iterancestors()):
             continue
         # http://[bad/x.pdf, //[x/y.doc: listed as written, never requested (skip_reason malformed_url)
         joined = absolute_url(base, href)
