@@ -7,18 +7,15 @@ through the region (``whole_tree=False``, what replay and ``crawler extract`` us
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from simulator import templates
-from simulator.portal import SimulatedPortal
-from simulator.server import CONTENT_TYPES, encode_release
 from spiders import article_region, release_page
 from spiders.decoding import decode_html
 from spiders.release_page import parse_release_document
+from tests.support.release_pages import simulated_pages
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "data" / "pages"
@@ -34,14 +31,6 @@ def _shared_corpus() -> list[Path]:
     return []
 
 
-def _simulated(vary: int | None, count: int = PAGES_PER_SEED, releases: int = 240) -> Iterator[tuple[str, str]]:
-    portal = SimulatedPortal(releases, vary or 0, vary=vary)
-    for index in range(0, releases, releases // count):
-        release = portal.release(index)
-        body = encode_release(release, templates.release_page(portal, release, "127.0.0.1:8000"))
-        yield "http://127.0.0.1:8000" + release.path, decode_html(body, CONTENT_TYPES[release.charset]).text
-
-
 def _same(text: str, url: str) -> bool:
     whole = parse_release_document(text, url, use_region=False)[0]
     region = parse_release_document(text, url, whole_tree=False)[0]
@@ -55,7 +44,7 @@ def _same(text: str, url: str) -> bool:
 
 @pytest.mark.parametrize("vary", SEEDS, ids=lambda v: f"vary-{v}")
 def test_region_and_whole_page_give_the_same_fields(vary: int | None) -> None:
-    used = [_same(text, url) for url, text in _simulated(vary)]
+    used = [_same(text, url) for url, text in simulated_pages(vary, PAGES_PER_SEED)]
     assert all(used), f"the region path was not taken for {used.count(False)} pages"  # else this proves nothing
 
 

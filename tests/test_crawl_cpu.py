@@ -25,14 +25,12 @@ from scrapy.utils.test import get_crawler
 from crawler import settings as project_settings
 from crawler.fetch import soft404
 from crawler.report.stats_dump import JsonStatsCollector
-from simulator import templates
-from simulator.portal import SimulatedPortal
-from simulator.server import CONTENT_TYPES, encode_release
 from spiders.article_region import article_region
 from spiders.decoding import decode_html
 from spiders.hanweb import release_item_and_tree
 from spiders.release_page import parse_release_document
 from spiders.requisites import requisite_urls_in
+from tests.support.release_pages import simulated_pages
 from tests.test_accounting import HANWEB_ERROR, RELEASE_ABOUT_404, SOFT_404
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,7 +96,7 @@ NEAR_MISSES = ["正文" * 20, "发布日期：2024-01-01 页面不存在", "不 
 def _pages() -> Iterator[str]:
     yield from (SOFT_404.decode(), HANWEB_ERROR.decode(), RELEASE_ABOUT_404)
     yield from (_short(body) for body in ERROR_BODIES + NEAR_MISSES)
-    yield from (text for _url, text in _simulated(None, 6))
+    yield from (text for _url, text in simulated_pages(None, 6))
     yield from (path.read_text(encoding="utf-8", errors="replace") for path in sorted(FIXTURES.glob("*.html")))
 
 
@@ -110,20 +108,12 @@ def test_the_soft_404_pretest_gives_the_full_rules_verdict() -> None:
 
 
 def test_the_pretest_skips_the_rendering_of_an_ordinary_release_page() -> None:
-    _url, text = next(_simulated(None, 1))
+    _url, text = next(simulated_pages(None, 1))
     assert not soft404._may_say_not_found(text)
     assert soft404._may_say_not_found(_short("Page Not Found"))
 
 
 # -- the live crawl's release pages: fields from the region, requisites from the whole page -------------------
-def _simulated(vary: int | None, count: int = 6, releases: int = 240) -> Iterator[tuple[str, str]]:
-    portal = SimulatedPortal(releases, vary or 0, vary=vary)
-    for index in range(0, releases, releases // count):
-        release = portal.release(index)
-        body = encode_release(release, templates.release_page(portal, release, "127.0.0.1:8000"))
-        yield "http://127.0.0.1:8000" + release.path, decode_html(body, CONTENT_TYPES[release.charset]).text
-
-
 def _response(url: str, text: str) -> HtmlResponse:
     request = Request(url, meta={"column_id": "1", "list_title": "列表标题"})
     return HtmlResponse(url, body=text.encode("utf-8"), headers={"Content-Type": "text/html; charset=utf-8"},
@@ -147,7 +137,7 @@ def _check(url: str, text: str) -> bool:
 
 @pytest.mark.parametrize("vary", [None, 3, 7, 12, 21, 33], ids=lambda v: f"vary-{v}")
 def test_the_live_release_item_is_the_whole_pages_and_its_tree_whole(vary: int | None) -> None:
-    used = [_check(url, text) for url, text in _simulated(vary)]
+    used = [_check(url, text) for url, text in simulated_pages(vary, 6)]
     assert all(used)  # the region path was taken, so the comparison says something
 
 
