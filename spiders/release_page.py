@@ -178,7 +178,6 @@ _ID_OR_CLASS = etree.XPath(_ID_OR_CLASS_XPATH)  # compiled once, not on every pa
 class _Marks(NamedTuple):
     """What an element's id and class tokens say (`_attr_marks`)."""
 
-    tokens: frozenset[str]
     zoom: bool
     trs: bool
     content: bool
@@ -190,10 +189,9 @@ class _Marks(NamedTuple):
 
 @lru_cache(maxsize=4096)  # a portal's pages share their ids and classes: each pair is read once
 def _attr_marks(id_value: str | None, class_value: str | None) -> _Marks:
-    """The lower-cased id and class tokens of an element and what the extraction reads from them."""
+    """What the extraction reads from an element's lower-cased id and class tokens."""
     tokens = frozenset(t for value in (id_value, class_value) if value for t in value.lower().split())
     return _Marks(
-        tokens=tokens,
         zoom="zoom" in tokens,
         trs="trs_editor" in tokens,
         content=bool(tokens & CONTENT_KEYS),
