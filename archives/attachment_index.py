@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archives.fast_reader import ScannedRecord, decoded_size
+from archives.fast_reader import ScannedRecord, decoded_size, http_headers
 from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
 from archives.warc_reader import load_http_headers, open_records, warc_files
@@ -33,17 +32,50 @@ def archived_fields(content_type: str | None, size: int, pointer: WarcPointer | 
             "skip_reason": None}
 
 
-@dataclass(frozen=True)
 class ResponseInfo:
-    """The first response record of a URL, as the index keeps it."""
+    """The first response record of a URL, as the index keeps it.
 
-    path: Path
-    status: int
-    location: str | None
-    content_type: str | None
-    pointer: WarcPointer
-    #: the record as FastWARC's scan saw it (``archives.replay_scan``), to read its size with; None: read by warcio
-    scanned: ScannedRecord | None = None
+    Its HTTP fields (status, ``Location``, Content-Type) are given, or, for a record FastWARC's scan found without
+    reading its HTTP headers (``archives.replay_scan``), read from the record the first time one is asked for.
+    """
+
+    __slots__ = ("_http", "path", "pointer", "scanned")
+
+    def __init__(self, path: Path, pointer: WarcPointer, http: tuple[int, str | None, str | None] | None = None,
+                 scanned: ScannedRecord | None = None) -> None:
+        if http is None and scanned is None:
+            raise ValueError("a ResponseInfo needs its HTTP fields or the scanned record to read them from")
+        self.path = path
+        self.pointer = pointer
+        #: the record as FastWARC's scan saw it (to read its size, and its HTTP fields when not given); None: warcio
+        self.scanned = scanned
+        self._http = http
+
+    def _fields(self) -> tuple[int, str | None, str | None]:
+        if self._http is None:
+            assert self.scanned is not None
+            self._http = http_fields(http_headers(self.path, self.scanned))
+        return self._http
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code (0 when the record has none)."""
+        return self._fields()[0]
+
+    @property
+    def location(self) -> str | None:
+        """The ``Location`` header."""
+        return self._fields()[1]
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header."""
+        return self._fields()[2]
+
+
+def http_fields(http: Any) -> tuple[int, str | None, str | None]:
+    """Status, ``Location`` and Content-Type of warcio's parsed HTTP headers, as the index keeps them."""
+    return int(http.get_statuscode() or 0), http.get_header("Location"), http.get_header("Content-Type")
 
 
 class AttachmentIndex:
@@ -88,9 +120,7 @@ class AttachmentIndex:
                                               iterator.get_record_length(),
                                               record.rec_headers.get_header("WARC-Record-ID"),
                                               record.rec_headers.get_header("WARC-Payload-Digest"))
-                        index.responses[url] = ResponseInfo(path, int(http.get_statuscode() or 0),
-                                                         http.get_header("Location"),
-                                                         http.get_header("Content-Type"), pointer)
+                        index.responses[url] = ResponseInfo(path, pointer, http_fields(http))
         return index
 
     def _size(self, url: str, found: ResponseInfo) -> int:

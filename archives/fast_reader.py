@@ -232,6 +232,13 @@ def http_record(scanned: ScannedRecord, block: bytes, *, ensure_http_headers: bo
                          payload_length=payload_length)
 
 
+def http_headers(path: Path, scanned: ScannedRecord) -> Any:
+    """warcio's parsed HTTP headers of a response record :func:`scan_file` found (defaults when it has none)."""
+    record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
+    assert record is not None
+    return record.http_headers
+
+
 def decoded_size(path: Path, scanned: ScannedRecord) -> int:
     """The decoded body's length of a response record (``AttachmentIndex``'s ``size``), read as warcio reads it."""
     record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)

@@ -3,9 +3,12 @@
 :func:`scan` reads every record's WARC headers once and returns what replay needs before it extracts anything:
 the attachment index (``AttachmentIndex.build``'s result) and, in file order, a :class:`CaptureRef` for every
 response and revisit record of a wanted URL, with its HTTP status and, for a revisit, the original whose body it
-replays (found as ``iter_captures`` finds it). :func:`read_capture` turns a reference into the very
-:class:`~archives.warc_reader.Capture` ``iter_captures`` yields, reading one gzip member; it runs wherever the
-capture is extracted (a worker process, with ``--jobs N``), so the reading process only scans.
+replays (found as ``iter_captures`` finds it). The HTTP headers of the URLs ``headers_later`` accepts are not
+parsed by the scan: their references carry no status (:func:`read_capture` reads it with the capture) and their
+index entries read their fields when looked up (replay leaves those of release pages to the worker that reads the
+page: a fifth of the scan's time, which runs before any worker starts). :func:`read_capture` turns a reference
+into the very :class:`~archives.warc_reader.Capture` ``iter_captures`` yields, reading one gzip member; it runs
+wherever the capture is extracted (a worker process, with ``--jobs N``), so the reading process only scans.
 
 A file FastWARC cannot frame as warcio does raises :class:`~archives.fast_reader.NotFramed`; replay then reads
 everything with warcio (``AttachmentIndex.build`` and ``iter_captures``).
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from archives.attachment_index import AttachmentIndex, ResponseInfo
+from archives.attachment_index import AttachmentIndex, ResponseInfo, http_fields
 from archives.fast_reader import ScannedRecord, http_record, read_block, read_head, scan_file
 from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
@@ -43,7 +46,8 @@ class CaptureRef:
 
     url: str
     warc_date: str
-    status: int
+    #: the HTTP status; None when the scan left the headers to :func:`read_capture`
+    status: int | None
     filename: str
     offset: int
     length: int
@@ -71,17 +75,17 @@ def _http(scanned: ScannedRecord, reader: Any) -> Any:
     return record.http_headers  # not the record: its stream holds the bytes read
 
 
-def _status(http: Any) -> int:
-    return int(http.get_statuscode() or 0)
+def _never(url: str) -> bool:
+    return False
 
 
-def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
-         ) -> tuple[AttachmentIndex, list[CaptureRef]]:
+def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool],
+         headers_later: Callable[[str], bool] = _never) -> tuple[AttachmentIndex, list[CaptureRef]]:
     """The attachment index of ``paths`` and the wanted captures in file order (see the module docstring)."""
     index = AttachmentIndex()
     refs: list[CaptureRef] = []
-    by_id: dict[str, tuple[Source, int]] = {}
-    by_uri_date: dict[tuple[str, str], tuple[Source, int]] = {}
+    by_id: dict[str, tuple[Source, int | None]] = {}
+    by_uri_date: dict[tuple[str, str], tuple[Source, int | None]] = {}
     first_seen: set[str] = set()
 
     def inspect(scanned: ScannedRecord, reader: Any) -> _Seen | None:
@@ -95,7 +99,8 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
             return _Seen(wanted=wanted)
         first = url not in first_seen
         first_seen.add(url)
-        return _Seen(http=_http(scanned, reader) if first or wanted else None, wanted=wanted)
+        later = headers_later(url)
+        return _Seen(http=_http(scanned, reader) if (first or wanted) and not later else None, wanted=wanted)
 
     for path in warc_files(paths):
         for scanned in scan_file(path, inspect):
@@ -105,17 +110,16 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
                 if seen.skip is not None:
                     index.skips.setdefault(url, seen.skip)
             elif kind == "response" and url not in index.responses:
-                http = seen.http
                 # a record without a WARC-Record-ID gives None here, as warcio's get_header does
                 pointer = WarcPointer(url, path.name, scanned.offset, scanned.length, cast(str, scanned.record_id),
                                       scanned.payload_digest)
-                index.responses[url] = ResponseInfo(path, _status(seen.http), http.get_header("Location"),
-                                                    http.get_header("Content-Type"), pointer, scanned)
+                http = None if seen.http is None else http_fields(seen.http)
+                index.responses[url] = ResponseInfo(path, pointer, http, scanned)
             if seen is None or not seen.wanted:
                 continue
             record_id, date = scanned.record_id or "", scanned.date or ""
             if kind == "response":
-                record_type, status = "response", _status(seen.http)
+                record_type, status = "response", None if seen.http is None else http_fields(seen.http)[0]
                 source = Source(path, scanned)
                 by_id[record_id] = by_uri_date[(url, date)] = (source, status)
             else:
@@ -130,6 +134,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool]
     return index, refs
 
 
+
 def read_capture(ref: CaptureRef, max_body: int = DEFAULT_MAX_BODY) -> Capture:
     """The capture ``ref`` names, equal to the one ``iter_captures`` yields for that record."""
     source = ref.source
@@ -138,8 +143,7 @@ def read_capture(ref: CaptureRef, max_body: int = DEFAULT_MAX_BODY) -> Capture:
     assert record is not None
     raw = read_payload(record, max_body + 1)
     http = record.http_headers
-    return Capture(url=ref.url, warc_date=ref.warc_date, status=ref.status,
+    return Capture(url=ref.url, warc_date=ref.warc_date, status=int(http.get_statuscode() or 0),
                    headers=[(k, v) for k, v in http.headers], body=raw[:max_body],
                    body_truncated=len(raw) > max_body, filename=ref.filename, offset=ref.offset, length=ref.length,
                    record_id=ref.record_id, payload_digest=ref.payload_digest, record_type=ref.record_type)
-

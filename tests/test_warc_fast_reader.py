@@ -228,3 +228,19 @@ def _without_pointers(row: dict[str, Any]) -> dict[str, Any]:
     fields = {key: value for key, value in row.items() if key != "warc"}
     fields["attachments"] = [{k: v for k, v in a.items() if k != "warc"} for a in row["attachments"] or []]
     return fields
+
+
+def test_replay_counts_the_same_whatever_reads_the_files(tmp_path: Path) -> None:
+    """The scan leaves a release's HTTP status to the process that extracts it: the 404 page and its revisit are
+    still counted as skipped, not rows, with one job or two, as warcio's reading counts them."""
+    made = _write(tmp_path / "made.warc.gz", _records())
+    plain = tmp_path / "made.warc"
+    plain.write_bytes(gzip.decompress(made.read_bytes()))
+    reports, lines = {}, {}
+    for name, path, jobs in (("fast-1", made, 1), ("fast-2", made, 2), ("warcio-1", plain, 1)):
+        out = tmp_path / f"{name}.jsonl"
+        reports[name] = replay_to_jsonl([path], out, jobs=jobs)
+        lines[name] = [_without_pointers(row) for row in read_jsonl(out)]
+    assert reports["fast-1"].skipped_status == 2 and reports["fast-1"].captures == reports["fast-1"].rows > 0
+    assert reports["fast-1"] == reports["fast-2"] == reports["warcio-1"]
+    assert lines["fast-1"] == lines["fast-2"] == lines["warcio-1"]

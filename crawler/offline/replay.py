@@ -5,8 +5,10 @@ No network and no Scrapy engine: each release response record becomes an ``HtmlR
 a WARC holding several runs gives several rows per release, told apart by ``fetched_at`` (the WARC-Date).
 
 Reading: one FastWARC pass (``archives.replay_scan.scan``) gives the attachment index and a reference to every
-release and column capture; the process that extracts a release reads its capture (one gzip member), so with
-``--jobs N`` the reading process only scans, hands out capture numbers and writes the lines the workers encoded.
+release and column capture; the process that extracts a release reads its capture (one gzip member) and its HTTP
+headers (the scan leaves those of release pages alone; a release capture that is not a 200 is counted as skipped
+there), so with ``--jobs N`` the reading process only scans, hands out capture numbers and writes the lines the
+workers encoded.
 WARC files FastWARC cannot frame as warcio does are read by warcio (``iter_captures``), as before.
 """
 
@@ -62,6 +64,10 @@ def _is_wanted(url: str) -> bool:
     return article_ids(url) is not None or column_id_of(url) is not None
 
 
+def _is_release(url: str) -> bool:
+    return article_ids(url) is not None
+
+
 def _learn_column_name(column_id: str, capture: Capture, names: dict[str, str]) -> None:
     decoded = decode_html(capture.body, capture.header("Content-Type"))
     try:
@@ -77,7 +83,7 @@ def _plan(paths: list[str | os.PathLike[str]]) -> tuple[AttachmentIndex, list[Ca
     scan, or (FastWARC missing, or a file it cannot frame as warcio does) captures read by warcio."""
     if fast_reader.available():
         try:
-            index, refs = scan(paths, _is_wanted)
+            index, refs = scan(paths, _is_wanted, headers_later=_is_release)
         except (NotFramed, OSError, ValueError):
             pass  # warcio reads it below (and raises what it raises on a broken file)
         else:
@@ -93,7 +99,7 @@ def _tasks(items: Iterable[Capture | int], refs: list[CaptureRef], report: Repla
     column_names: dict[str, str] = {}
     for item in items:
         found = refs[item] if isinstance(item, int) else item
-        if found.status != 200:
+        if found.status is not None and found.status != 200:  # None: a release's, read where it is extracted
             report.skipped_status += 1
             continue
         ids = article_ids(found.url)
@@ -103,7 +109,6 @@ def _tasks(items: Iterable[Capture | int], refs: list[CaptureRef], report: Repla
                 capture = read_capture(found) if isinstance(found, CaptureRef) else found
                 _learn_column_name(column_id, capture, column_names)
             continue
-        report.captures += 1
         column_id = ids[0] if ids else None
         known = {column_id: column_names[column_id]} if column_id in column_names else {}
         yield item, known
@@ -143,7 +148,11 @@ def replay_lines(paths: Iterable[str | os.PathLike[str]], portal: str, report: R
                  jobs: int = 1) -> Iterator[bytes]:
     """The JSON lines of the rows re-extracted from every release capture in ``paths``, in file order (the same
     for any ``jobs``)."""
-    for line, truncated in _outcomes(list(paths), portal, report, jobs):
+    for line, truncated, skipped in _outcomes(list(paths), portal, report, jobs):
+        if skipped:
+            report.skipped_status += 1
+            continue
+        report.captures += 1
         report.truncated += truncated
         if line is None:
             report.dropped += 1

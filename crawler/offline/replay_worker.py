@@ -28,8 +28,9 @@ _FRAMING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 #: One release capture (read, or the number of its reference in the scan) and the column names known when replay
 #: reached it (in file order).
 Task = tuple[Capture | int, dict[str, str]]
-#: A task's JSON line (None when a pipeline dropped the row) and whether the capture's body was cut at the limit.
-Outcome = tuple[bytes | None, bool]
+#: A task's JSON line (None when a pipeline dropped the row or the capture was skipped), whether the capture's body
+#: was cut at the limit, and whether it was skipped (its HTTP status is not 200).
+Outcome = tuple[bytes | None, bool, bool]
 
 
 def response_from_capture(capture: Capture) -> HtmlResponse:
@@ -53,11 +54,14 @@ def extract_row(capture: Capture, portal: str, column_names: Mapping[str, str], 
 
 def extract_line(task: Task, refs: Sequence[CaptureRef], portal: str, attachments: AttachmentIndex,
                  pipelines: list[Any]) -> Outcome:
-    """The outcome of one task: the capture read (when given by number), its row extracted and encoded."""
+    """The outcome of one task: the capture read (when given by number), its row extracted and encoded (a capture
+    whose HTTP status is not 200 is skipped)."""
     item, column_names = task
     capture = read_capture(refs[item]) if isinstance(item, int) else item
+    if capture.status != 200:
+        return None, False, True
     row = extract_row(capture, portal, column_names, attachments, pipelines)
-    return (None if row is None else encode_line(row)), capture.body_truncated
+    return (None if row is None else encode_line(row)), capture.body_truncated, False
 
 
 _STATE: dict[str, Any] = {}

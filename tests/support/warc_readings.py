@@ -23,9 +23,13 @@ def warcio_reading(paths: list[Path], want: Callable[[str], bool]) -> tuple[Atta
     return index, list(iter_captures(paths, want=want, positions=index.positions))
 
 
-def fast_reading(paths: list[Path], want: Callable[[str], bool]) -> tuple[AttachmentIndex, list[Capture]]:
-    """The attachment index and the wanted captures, scanned by FastWARC."""
-    index, refs = scan(paths, want)
+def fast_reading(paths: list[Path], want: Callable[[str], bool], headers_later: Callable[[str], bool] | None = None
+                 ) -> tuple[AttachmentIndex, list[Capture]]:
+    """The attachment index and the wanted captures, scanned by FastWARC (the HTTP headers of the URLs
+    ``headers_later`` accepts read only with the capture or at the index lookup)."""
+    index, refs = scan(paths, want) if headers_later is None else scan(paths, want, headers_later=headers_later)
+    if headers_later is not None:
+        assert all(ref.status is None for ref in refs if headers_later(ref.url))
     return index, [read_capture(ref) for ref in refs]
 
 
@@ -42,12 +46,14 @@ def _lookup(index: AttachmentIndex, url: str) -> Any:
 
 
 def assert_same_reading(paths: list[Path], want: Callable[[str], bool]) -> list[Capture]:
-    """warcio's and FastWARC's readings of ``paths`` are equal, every attachment lookup too; return the captures."""
+    """warcio's and FastWARC's readings of ``paths`` are equal, every attachment lookup too, whether the scan reads
+    HTTP headers or leaves them all to be read later; return the captures."""
     reference, captures = warcio_reading(paths, want)
-    index, fast_captures = fast_reading(paths, want)
-    assert fast_captures == captures
-    assert responses(index) == responses(reference)
-    assert index.skips == reference.skips
-    for url in reference.responses.keys() | reference.skips.keys():  # sizes, redirects followed, skip records
-        assert _lookup(index, url) == _lookup(reference, url), url
+    for later in (None, everything):
+        index, fast_captures = fast_reading(paths, want, later)
+        assert fast_captures == captures
+        for url in reference.responses.keys() | reference.skips.keys():  # sizes, redirects followed, skip records
+            assert _lookup(index, url) == _lookup(reference, url), url
+        assert responses(index) == responses(reference)
+        assert index.skips == reference.skips
     return captures
