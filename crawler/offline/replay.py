@@ -40,7 +40,8 @@ __all__ = ["ReplayReport", "default_jobs", "replay_lines", "replay_to_jsonl", "r
 
 BATCH = 500
 #: Captures handed to a worker at a time, and batches in flight per worker (bounds memory, keeps workers busy).
-TASK_BATCH = 16
+#: 64 rather than 16: the reading process's CPU a release 0.15 -> 0.12 ms, two jobs' time -3% on the bench crawl.
+TASK_BATCH = 64
 IN_FLIGHT_PER_JOB = 4
 
 
