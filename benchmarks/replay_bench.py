@@ -3,8 +3,10 @@ JSONL) next to raw warcio and FastWARC iteration over the same WARC files (every
 nothing parsed).
 
 Each runs in a child process; the rate is over the time the work itself took (printed by each child), so
-interpreter start-up is left out; CPU (the children's included) and peak RSS come from ``os.wait4``. The two
-replays must write the same file. Without ``--warc`` a portal of ``--releases`` releases is crawled first.
+interpreter start-up is left out; CPU (the children's included) and peak RSS come from ``os.wait4``. The replays
+run twice, alternating one job and two, and the faster run of each is the one reported (as the extraction
+benchmark keeps its faster round). The two replays must write the same file. Without ``--warc`` a portal of
+``--releases`` releases is crawled first.
 
     .venv/bin/python -m benchmarks.replay_bench [--releases 2000] [--warc DIR_OR_FILE]
 """
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import BIN, BenchmarkError, count_lines, run_measured, table, verdict
 
@@ -26,6 +29,9 @@ from benchmarks.common import BIN, BenchmarkError, count_lines, run_measured, ta
 TARGET_ONE_JOB = 600
 TARGET_TWO_JOBS = 1000
 TARGET_SPEEDUP = 1.7
+#: Each replay runs this many times, alternating one job and two; the faster run of each is kept (a run is a few
+#: seconds, and a burst of load from elsewhere on a shared machine moves one run by 10-25%).
+ROUNDS = 2
 
 
 def iterate(paths: list[str]) -> int:
@@ -111,11 +117,16 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
             with SimulatorProcess(releases=releases, seed=0) as sim:
                 full_crawl(sim.base_url, work / "crawl")
             warc = work / "crawl" / "warc"
-        replays = {}
-        for jobs in (1, 2):
-            out = work / f"replayed-{jobs}.jsonl"
-            replays[jobs] = (out, run_measured([str(BIN / "crawler"), "replay", str(warc), "--out", str(out),
-                                                "--jobs", str(jobs)]))
+        replays: dict[int, tuple[Path, Any]] = {}
+        work_s: dict[int, float] = {}
+        for _ in range(ROUNDS):  # one job, two jobs, one job, two jobs: the faster run of each is kept
+            for jobs in (1, 2):
+                out = work / f"replayed-{jobs}.jsonl"
+                measured = run_measured([str(BIN / "crawler"), "replay", str(warc), "--out", str(out),
+                                         "--jobs", str(jobs)])
+                seconds = _seconds(measured.stdout, r"releases in ([\d.]+) s", "the replay time")
+                if jobs not in work_s or seconds < work_s[jobs]:
+                    replays[jobs], work_s[jobs] = (out, measured), seconds
         raw = run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-only", str(warc)])
         fast = (run_measured([str(BIN / "python"), "-m", "benchmarks.replay_bench", "--iterate-fastwarc",
                               str(warc)]) if _fastwarc_installed() else None)
@@ -123,8 +134,6 @@ def run(warc: Path | None = None, releases: int = 2000, work: Path | None = None
                                       str(work / f"split-{jobs}.jsonl"), str(warc)]) for jobs in (1, 2)}
         rows = count_lines(replays[1][0])
         same = replays[1][0].read_bytes() == replays[2][0].read_bytes()
-        work_s = {jobs: _seconds(r.stdout, r"releases in ([\d.]+) s", "the replay time") for jobs, (_, r) in
-                  replays.items()}
         rate = {jobs: rows / max(seconds, 1e-9) for jobs, seconds in work_s.items()}
         raw_s = _seconds(raw.stdout, r"in ([\d.]+) s", "the iteration time")
         responses = int(_seconds(raw.stdout, r"raw warcio: (\d+) responses", "the response count"))
