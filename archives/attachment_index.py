@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archives.fast_reader import ScannedRecord, decoded_size, http_headers
 from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
-from archives.warc_reader import load_http_headers, open_records, warc_files
+from archives.warc_reader import load_http_headers, open_records, payload_size, warc_files
 
 #: Redirect hops followed from a linked URL to the file (Scrapy's REDIRECT_MAX_TIMES is 20; CMSs use one).
 MAX_HOPS = 10
@@ -130,10 +130,7 @@ class AttachmentIndex:
             with found.path.open("rb") as handle:
                 handle.seek(found.pointer.offset)
                 record = next(iter(ArchiveIterator(handle, ensure_http_headers=True)))
-                stream, size = record.content_stream(), 0
-                while chunk := stream.read(1 << 20):
-                    size += len(chunk)
-                self._sizes[url] = size
+                self._sizes[url] = payload_size(record)
         return self._sizes[url]
 
     def lookup(self, url: str) -> dict[str, Any] | None:

@@ -31,6 +31,8 @@ from typing import Any
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 
+from archives.warc_reader import payload_size
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _LOADER = ArcWarcRecordLoader()
 #: Bytes of a block read first when only its HTTP headers are wanted (the whole block when they run past them).
@@ -243,7 +245,4 @@ def decoded_size(path: Path, scanned: ScannedRecord) -> int:
     """The decoded body's length of a response record (``AttachmentIndex``'s ``size``), read as warcio reads it."""
     record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
     assert record is not None
-    stream, size = record.content_stream(), 0
-    while chunk := stream.read(1 << 20):
-        size += len(chunk)
-    return size
+    return payload_size(record)

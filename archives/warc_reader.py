@@ -95,6 +95,40 @@ def read_payload(record: ArcWarcRecord, limit: int) -> bytes:
         return bytes(raw)  # not really brotli: hand over the stored bytes, as for any undecodable body
 
 
+#: Bytes read (and, for brotli, decoded) at a time when only an entity's decoded length is wanted.
+_SIZE_STEP = 1 << 20
+
+
+def payload_size(record: ArcWarcRecord) -> int:
+    """The length in bytes of the record's entity as :func:`read_payload` decodes it, read in steps (an attachment's
+    ``size``: the live crawl's ``len(response.body)`` after Scrapy's decompression), whatever its length."""
+    encoding = record.http_headers.get_header("Content-Encoding") if record.http_headers else None
+    if (encoding or "").strip().lower() != "br":
+        stream, size = record.content_stream(), 0
+        while chunk := stream.read(_SIZE_STEP):
+            size += len(chunk)
+        return size
+    import brotli
+
+    decoder, raw, stored, size = brotli.Decompressor(), record.raw_stream, 0, 0
+    try:
+        while chunk := raw.read(_SIZE_STEP):
+            stored += len(chunk)
+            size += len(decoder.process(chunk, output_buffer_limit=_SIZE_STEP))
+            while not decoder.can_accept_more_data():
+                size += len(decoder.process(b"", output_buffer_limit=_SIZE_STEP))
+        while not decoder.is_finished():  # output still held once the input is all in
+            out = decoder.process(b"", output_buffer_limit=_SIZE_STEP)
+            if not out:
+                break  # a stream cut short: what it gave
+            size += len(out)
+    except brotli.error:
+        while chunk := raw.read(_SIZE_STEP):  # not really brotli: the stored bytes, as read_payload hands them over
+            stored += len(chunk)
+        return stored
+    return size
+
+
 def load_http_headers(iterator: ArchiveIterator, record: ArcWarcRecord) -> None:
     """Parse the HTTP headers of a record from :func:`open_records`, exactly as warcio's own parsing mode would.
 

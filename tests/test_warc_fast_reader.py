@@ -36,6 +36,7 @@ from tests.support.common import CrawlResult, read_jsonl
 from tests.support.warc_readings import assert_same_reading, everything, fast_reading, responses, warcio_reading
 
 BASE = "http://127.0.0.1:8000"
+BR_FILE = b"%PDF-1.4 " + random.Random(3).randbytes(300_000) * 8  # decoded in several steps of a megabyte
 PAGE = ("<html><head><title>t</title></head><body>" + "发布日期：2024-01-02 正文。" * 200 + "</body></html>").encode()
 
 
@@ -94,6 +95,11 @@ def _records() -> list[bytes]:
                                                               ("Content-Encoding", "gzip")],
                                                    gzip.compress(b"%PDF-1.4 " * 5000)), None),
         ("response", f"{BASE}/files/a.pdf", _block("200 OK", [("Content-Type", "application/pdf")], b"second"), None),
+        # brotli attachments: warcio's own br decoding wants brotlipy's API, so their size is decoded by us
+        ("response", f"{BASE}/files/b.pdf", _block("200 OK", [("Content-Type", "application/pdf"),
+                                                              ("Content-Encoding", "br")], brotli.compress(BR_FILE)),
+         None),
+        ("response", f"{BASE}/files/c.pdf", _block("200 OK", [("Content-Encoding", "br")], b"not brotli"), None),
         ("metadata", f"{BASE}/big.zip", b"skipped: size-limit\r\ncontent-type: application/zip\r\n"
                                         b"declared-size: 9000000\r\n", None),
         ("response", f"{BASE}/big.zip", _block("200 OK", [("Content-Type", "application/zip")], b"PK"), None),
@@ -123,7 +129,7 @@ def _write(path: Path, records: list[bytes]) -> Path:
 def test_hand_made_records_read_the_same(tmp_path: Path) -> None:
     path = _write(tmp_path / "made.warc.gz", _records())
     captures = assert_same_reading([path], everything)
-    assert len(captures) == 23 + 3  # every response, and the revisits but the one whose original is missing
+    assert len(captures) == 25 + 3  # every response, and the revisits but the one whose original is missing
     by_url = {(c.url, c.record_type): c for c in captures}
     page = f"{BASE}/art/2024/1/2/art_1_%d.html"
     for number in (1, 2, 3, 4, 5, 6):
@@ -244,3 +250,12 @@ def test_replay_counts_the_same_whatever_reads_the_files(tmp_path: Path) -> None
     assert reports["fast-1"].skipped_status == 2 and reports["fast-1"].captures == reports["fast-1"].rows > 0
     assert reports["fast-1"] == reports["fast-2"] == reports["warcio-1"]
     assert lines["fast-1"] == lines["fast-2"] == lines["warcio-1"]
+
+
+def test_the_size_of_a_brotli_attachment_is_its_decoded_length(tmp_path: Path) -> None:
+    """As the live crawl's ``len(response.body)`` after Scrapy decoded it; a body that is not brotli counts its
+    stored bytes (as a page body that is not brotli is handed over as stored)."""
+    path = _write(tmp_path / "made.warc.gz", _records())
+    for index in (AttachmentIndex.build([path]), scan([path], everything)[0]):
+        assert index.lookup(f"{BASE}/files/b.pdf") == {**index.lookup(f"{BASE}/files/b.pdf"), "size": len(BR_FILE)}
+        assert index.lookup(f"{BASE}/files/c.pdf")["size"] == len(b"not brotli")
