@@ -6,7 +6,9 @@
 exporter on a plain spider over the same list (``benchmarks/webarchive_spider.py``, in ``.swa-venv``: it pins
 Scrapy<2.12). Politeness limits are lifted (loopback). The target is (a)'s CPU per page against (e)'s; (c) and
 (d) are reference rows (INFO).
-Each fetcher is one child process; its CPU (user + sys) and peak RSS come from ``os.wait4`` on it alone.
+Each fetcher is one child process; its CPU (user + sys) and peak RSS come from ``os.wait4`` on it alone. (a) and
+(e), the two sides of the target, run twice, the second time after all the others, and the run with less CPU a
+page of each is the one reported.
 
     .venv/bin/python -m benchmarks.crawl_bench [--releases 5000] [--keep DIR]
 """
@@ -32,6 +34,9 @@ BARE_SETTINGS = {"WARC_ENABLED": "False", "ITEM_PIPELINES": "{}"}
 WGET = shutil.which("wget") or "/usr/bin/wget"
 #: scrapy-webarchive pins Scrapy<2.12: its own virtualenv (Makefile, `.swa-venv`), like pywb's
 SWA_PYTHON = REPO / ".swa-venv" / "bin" / "python"
+#: Runs of (a) and of (e); the one with less CPU a page is kept (a crawl takes half a minute, and a burst of load
+#: from elsewhere on a shared machine moved one run's CPU a page by 10%).
+ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,11 @@ def webarchive_fetch(urls: Path, work: Path) -> Fetch | None:
     return Fetch("(e) scrapy-webarchive (WACZ), URL list", pages, pages, run)
 
 
+def _less_cpu(kept: Fetch, other: Fetch | None) -> Fetch:
+    """Of two runs of one fetcher, the one with less CPU a page."""
+    return other if other is not None and other.cpu_ms_per_page < kept.cpu_ms_per_page else kept
+
+
 def write_url_list(jsonl: Path, target: Path) -> int:
     """The release URLs the archival crawl fetched, one a line."""
     count = 0
@@ -146,6 +156,10 @@ def run(releases: int = 5000, work: Path | None = None) -> dict[str, Fetch]:
             plain = plain_scrapy(urls)
             peer = webarchive_fetch(urls, work / "webarchive")
             bare = bare_crawl(sim.base_url, work / "bare", full.releases)
+            for again in range(2, ROUNDS + 1):
+                full = _less_cpu(full, full_crawl(sim.base_url, work / f"full-{again}"))
+                if peer is not None:
+                    peer = _less_cpu(peer, webarchive_fetch(urls, work / f"webarchive-{again}"))
         results = {"full": full, "bare": bare, "wget": wget, "plain": plain}
         fetchers = [full, bare, wget, plain]
         if peer is not None:
