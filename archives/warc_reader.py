@@ -10,16 +10,27 @@ cannot exhaust memory.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 
+from archives.errors import ArchiveError
 from archives.pointer import WarcPointer
+
+#: What warcio raises on a file, or a part of one, that is not WARC records (the reader names no file).
+WARC_READ_ERRORS: tuple[type[BaseException], ...] = (ArchiveLoadFailed, StatusAndHeadersParserException,
+                                                     zlib.error, EOFError)
+
+
+class UnreadableWarc(ArchiveError):
+    """A WARC file, or a record in one, could not be read as WARC; the message says what the reader found."""
 
 #: Largest decoded body replay will materialize (bytes); larger ones are cut and flagged.
 DEFAULT_MAX_BODY = 32 * 1024 * 1024

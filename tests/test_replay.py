@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 from pathlib import Path
@@ -122,3 +123,39 @@ def test_replay_of_a_wget_warc_equals_our_rows(tmp_path: Path) -> None:
                                for a in mine["attachments"]]
         assert _release_fields(row) | {"charset": None} == mine | {"charset": None}
         assert row["charset"]["used"] == ours[row["url"]]["charset"]["used"]
+
+
+def test_replay_of_a_file_that_is_not_a_warc_says_so_and_keeps_the_output(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.warc.gz").write_bytes(b"\x00garbage" * 100)
+    out = tmp_path / "rows.jsonl"
+    out.write_text('{"earlier": "rows"}\n')
+    proc = run_cli("replay", str(tmp_path / "in"), "--out", str(out))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "x.warc.gz" in proc.stderr and "WARC" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert out.read_text() == '{"earlier": "rows"}\n'
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_replay_that_meets_a_broken_record_stops_with_one_line_and_keeps_the_output(jobs: str, tmp_path: Path
+                                                                                    ) -> None:
+    """A record that is not WARC after good ones: one line naming the input, no partial file, the earlier output
+    untouched (the rows are written beside it and take its place only when every capture was read)."""
+    good = _hand_made_members()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "m.warc.gz").write_bytes(good[0] + gzip.compress(b"not a WARC record\r\n\r\n") + good[1])
+    out = tmp_path / "rows.jsonl"
+    out.write_text('{"earlier": "rows"}\n')
+    proc = run_cli("replay", str(tmp_path / "in"), "--out", str(out), "--jobs", jobs)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "not a WARC record" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert out.read_text() == '{"earlier": "rows"}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "rows.jsonl"]
+
+
+def _hand_made_members() -> tuple[bytes, bytes]:
+    """Two runs of gzip members of hand-made response records (release pages), as a crawl writes them."""
+    from tests.test_warc_fast_reader import _records
+
+    records = [gzip.compress(record) for record in _records()]
+    return b"".join(records[:5]), b"".join(records[5:8])

@@ -144,17 +144,21 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from archives.warc_reader import warc_files
+    from archives.cdxj import ArchiveInputError, warc_files
+    from archives.warc_reader import UnreadableWarc
     from crawler.offline.replay import default_jobs, replay_to_jsonl
 
-    try:
+    try:  # every input exists and starts as a WARC file, before anything is written
         files = warc_files(args.inputs)
-    except FileNotFoundError as exc:
+    except ArchiveInputError as exc:
         raise CliError(str(exc)) from exc
-    if not files:
-        raise CliError(f"no WARC files in {' '.join(args.inputs)}")
     started = time.monotonic()
-    report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())
+    try:
+        report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())
+    except UnreadableWarc as exc:
+        raise CliError(f"{' '.join(args.inputs)}: a WARC file holds something that is not a WARC record ({exc}); "
+                       f"{args.out} is left as it was (`crawler verify DIR` checks a crawl's WARC files record by "
+                       "record)") from exc
     elapsed = time.monotonic() - started
     rate = report.rows / elapsed if elapsed > 0 else 0.0
     print(f"replayed {len(files)} WARC file(s): {report.rows} releases in {elapsed:.2f} s ({rate:.0f}/s), "

@@ -30,7 +30,7 @@ from archives.attachment_index import AttachmentIndex
 from archives.fast_reader import NotFramed
 from archives.jsonl import JsonlWriter
 from archives.replay_scan import CaptureRef, read_capture, scan
-from archives.warc_reader import Capture, iter_captures
+from archives.warc_reader import WARC_READ_ERRORS, Capture, UnreadableWarc, iter_captures
 from crawler.offline.replay_worker import Outcome, Task, extract_batch, extract_line, response_from_capture, start
 from pipelines.chain import build_pipelines
 from spiders.decoding import decode_html
@@ -164,14 +164,20 @@ def replay_lines(paths: Iterable[str | os.PathLike[str]], portal: str, report: R
 
 def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.PathLike[str],
                     portal: str = "demo", jobs: int = 1) -> ReplayReport:
-    """Re-extract every release capture in ``paths`` and write the rows to ``out_path`` (replacing it), with
-    ``jobs`` worker processes (1: in this process)."""
+    """Re-extract every release capture in ``paths`` and write the rows to ``out_path``, with ``jobs`` worker
+    processes (1: in this process).
+
+    The rows go to ``OUT.partial``, which replaces ``out_path`` once every capture is read: a replay that stops
+    (a file that is not WARC records raises :class:`~archives.warc_reader.UnreadableWarc`) leaves ``out_path`` as
+    it was.
+    """
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
     report = ReplayReport()
-    writer = JsonlWriter(out)
+    writer = JsonlWriter(partial)
+    done = False
     try:
         batch: list[bytes] = []
         for line in replay_lines(paths, portal, report, jobs):
@@ -180,7 +186,15 @@ def replay_to_jsonl(paths: Iterable[str | os.PathLike[str]], out_path: str | os.
                 writer.write_lines(batch)
                 batch.clear()
         writer.write_lines(batch)
+        done = True
+    except WARC_READ_ERRORS as exc:
+        found = " ".join(str(exc).split())
+        raise UnreadableWarc(f"{type(exc).__name__}: {found[:120]}") from exc
     finally:
         writer.close()
         fast_reader.close_files()
+        if done:
+            os.replace(partial, out)
+        else:
+            partial.unlink(missing_ok=True)
     return report
