@@ -49,3 +49,20 @@ def test_recrawl_from_warcs_alone_finds_every_release_again(crawl: ArchiveCrawl,
         assert {k: v for k, v in again.items() if k not in FETCH_FIELDS} == {
             k: v for k, v in row.items() if k not in FETCH_FIELDS}, url
     assert not list(out.parent.glob("*.warc.gz")), "a recrawl must not write WARC files"
+
+
+def test_a_recrawl_that_reaches_nothing_says_so_and_fails(crawl: ArchiveCrawl, tmp_path: Path) -> None:
+    """A start URL the WARC files never captured: the verdict of a crawl that archived nothing, and its exit
+    status (it used to exit 0 because the engine finished)."""
+    proc = run_cli("recrawl", str(crawl.warc_dir), "--start-url", crawl.base_url + "never/captured/",
+                   "--out", str(tmp_path / "recrawled.jsonl"))
+    assert proc.returncode not in (0, 2), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "FAILED" in proc.stdout.splitlines()[-1], proc.stdout
+
+
+def test_a_recrawl_of_a_file_that_is_not_a_warc_is_refused_before_it_runs(tmp_path: Path) -> None:
+    (tmp_path / "x.warc.gz").write_bytes(b"\x00not a warc" * 50)
+    proc = run_cli("recrawl", str(tmp_path), "--start-url", "http://127.0.0.1:9/", "--out", str(tmp_path / "r.jsonl"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "x.warc.gz" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.jsonl").exists()

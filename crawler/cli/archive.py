@@ -61,14 +61,13 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from archives.warc_reader import warc_files
+    from archives.cdxj import ArchiveInputError, warc_files
+    from crawler.report.verdict import decide
 
-    try:
+    try:  # every input exists and starts as a WARC file, before anything runs
         files = [str(path) for path in warc_files(args.inputs)]
-    except FileNotFoundError as exc:
+    except ArchiveInputError as exc:
         raise CliError(str(exc)) from exc
-    if not files:
-        raise CliError(f"no WARC files in {' '.join(args.inputs)}")
     settings = get_project_settings()
     handler = "archives.components.replay_handler.WarcReplayDownloadHandler"
     overrides = {
@@ -88,10 +87,11 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
     process.crawl(crawler, start_url=args.start_url, portal=args.portal)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    verdict = decide(stats)  # as a crawl's: a recrawl that could not reach every release says so and fails
     print(f"recrawled from {len(files)} WARC file(s): {stats.get('replay/served', 0)} requests served, "
           f"{stats.get('replay/not_captured', 0)} not captured, {stats.get('item_scraped_count', 0)} releases "
-          f"-> {args.out}")
-    return EXIT_OK if stats.get("finish_reason") == "finished" else EXIT_PROBLEM
+          f"-> {args.out}\n{verdict.headline}")
+    return verdict.exit_status
 
 
 def register(subparsers: Any) -> None:
