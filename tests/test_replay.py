@@ -159,3 +159,12 @@ def _hand_made_members() -> tuple[bytes, bytes]:
 
     records = [gzip.compress(record) for record in _records()]
     return b"".join(records[:5]), b"".join(records[5:8])
+
+
+def test_replay_to_a_place_that_cannot_be_written_says_so_before_reading(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "m.warc.gz").write_bytes(b"".join(_hand_made_members()))
+    (tmp_path / "a-file").write_text("")
+    proc = run_cli("replay", str(tmp_path / "in"), "--out", str(tmp_path / "a-file" / "rows.jsonl"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--out" in proc.stderr and "a-file" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import EXIT_OK, EXIT_PROBLEM, CliError
+from crawler.cli.common import EXIT_OK, EXIT_PROBLEM, CliError, check_writable_dir
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -68,6 +69,7 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
         files = [str(path) for path in warc_files(args.inputs)]
     except ArchiveInputError as exc:
         raise CliError(str(exc)) from exc
+    check_writable_dir(Path(args.out).absolute().parent, "--out")
     settings = get_project_settings()
     handler = "archives.components.replay_handler.WarcReplayDownloadHandler"
     overrides = {

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError
+from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError, check_writable_dir
 from crawler.cli.inputs import check_crawl_input, check_start_urls, parse_settings
 from crawler.cli.recurring import finish_crawl, prepare_crawl  # registry, state, recurring summary
 from crawler.cli.run import crawl_settings, run_crawl, summary_lines, verdict_of
@@ -152,6 +152,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         files = warc_files(args.inputs)
     except ArchiveInputError as exc:
         raise CliError(str(exc)) from exc
+    check_writable_dir(Path(args.out).absolute().parent, "--out")
     started = time.monotonic()
     try:
         report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())
