@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import EXIT_OK, EXIT_PROBLEM, CliError, check_writable_dir
+from crawler.cli.common import EXIT_OK, EXIT_PROBLEM, CliError
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -62,14 +61,10 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from archives.cdxj import ArchiveInputError, warc_files
+    from crawler.cli.inputs import check_warc_inputs
     from crawler.report.verdict import decide
 
-    try:  # every input exists and starts as a WARC file, before anything runs
-        files = [str(path) for path in warc_files(args.inputs)]
-    except ArchiveInputError as exc:
-        raise CliError(str(exc)) from exc
-    check_writable_dir(Path(args.out).absolute().parent, "--out")
+    files = [str(path) for path in check_warc_inputs(args.inputs, args.out)]
     settings = get_project_settings()
     handler = "archives.components.replay_handler.WarcReplayDownloadHandler"
     overrides = {

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError, check_writable_dir
-from crawler.cli.inputs import check_crawl_input, check_start_urls, parse_settings
+from crawler.cli.common import EXIT_CRAWL_PROBLEM, EXIT_OK, CliError
+from crawler.cli.inputs import check_crawl_input, check_start_urls, check_warc_inputs, parse_settings
 from crawler.cli.recurring import finish_crawl, prepare_crawl  # registry, state, recurring summary
 from crawler.cli.run import crawl_settings, run_crawl, summary_lines, verdict_of
 
@@ -144,15 +144,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from archives.cdxj import ArchiveInputError, warc_files
     from archives.warc_reader import UnreadableWarc
     from crawler.offline.replay import default_jobs, replay_to_jsonl
 
-    try:  # every input exists and starts as a WARC file, before anything is written
-        files = warc_files(args.inputs)
-    except ArchiveInputError as exc:
-        raise CliError(str(exc)) from exc
-    check_writable_dir(Path(args.out).absolute().parent, "--out")
+    files = check_warc_inputs(args.inputs, args.out)
     started = time.monotonic()
     try:
         report = replay_to_jsonl(files, args.out, portal=args.portal, jobs=args.jobs or default_jobs())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.cli.common import CliError
+from crawler.cli.common import CliError, check_writable_dir
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -169,3 +169,17 @@ def check_crawl_input(args: Any) -> None:
     if args.start_url is not None:
         check_start_urls(args.start_url)
     check_out_dir(Path(args.out), args.portal)
+
+
+def check_warc_inputs(inputs: list[str], out: str) -> list[Path]:
+    """The WARC files of ``inputs`` for ``replay`` and ``recrawl``: each input exists and starts as a WARC file (as
+    ``crawler index`` checks them), and the directory of ``out`` can be written; CliError otherwise, before anything
+    is read or written."""
+    from archives.cdxj import ArchiveInputError, warc_files
+
+    try:
+        files = warc_files(inputs)
+    except ArchiveInputError as exc:
+        raise CliError(str(exc)) from exc
+    check_writable_dir(Path(out).absolute().parent, "--out")
+    return files
