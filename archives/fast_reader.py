@@ -234,15 +234,19 @@ def http_record(scanned: ScannedRecord, block: bytes, *, ensure_http_headers: bo
                          payload_length=payload_length)
 
 
+def read_record(path: Path, scanned: ScannedRecord) -> ArcWarcRecord:
+    """warcio's record of a record :func:`scan_file` found, its whole block read (default HTTP headers when it has
+    none)."""
+    record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
+    assert record is not None  # a whole block: parsed or raised
+    return record
+
+
 def http_headers(path: Path, scanned: ScannedRecord) -> Any:
     """warcio's parsed HTTP headers of a response record :func:`scan_file` found (defaults when it has none)."""
-    record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
-    assert record is not None
-    return record.http_headers
+    return read_record(path, scanned).http_headers
 
 
 def decoded_size(path: Path, scanned: ScannedRecord) -> int:
     """The decoded body's length of a response record (``AttachmentIndex``'s ``size``), read as warcio reads it."""
-    record = http_record(scanned, read_block(path, scanned), ensure_http_headers=True)
-    assert record is not None
-    return payload_size(record)
+    return payload_size(read_record(path, scanned))

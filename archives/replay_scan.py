@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from archives.attachment_index import AttachmentIndex, ResponseInfo, http_fields
-from archives.fast_reader import ScannedRecord, http_record, read_block, read_head, scan_file
+from archives.fast_reader import ScannedRecord, http_record, read_head, read_record, scan_file
 from archives.pointer import WarcPointer
 from archives.skip_records import parse_warc_fields, skip_fields
 from archives.warc_reader import DEFAULT_MAX_BODY, Capture, read_payload, warc_files
@@ -106,6 +106,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool],
         for scanned in scan_file(path, inspect):
             kind, url, seen = scanned.kind, scanned.url, scanned.seen
             scanned.seen = None  # the index and the references keep the record: not what was read of it
+            http = None if seen is None or seen.http is None else http_fields(seen.http)
             if kind == "metadata":
                 if seen.skip is not None:
                     index.skips.setdefault(url, seen.skip)
@@ -113,13 +114,12 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool],
                 # a record without a WARC-Record-ID gives None here, as warcio's get_header does
                 pointer = WarcPointer(url, path.name, scanned.offset, scanned.length, cast(str, scanned.record_id),
                                       scanned.payload_digest)
-                http = None if seen.http is None else http_fields(seen.http)
                 index.responses[url] = ResponseInfo(path, pointer, http, scanned)
             if seen is None or not seen.wanted:
                 continue
             record_id, date = scanned.record_id or "", scanned.date or ""
             if kind == "response":
-                record_type, status = "response", None if seen.http is None else http_fields(seen.http)[0]
+                record_type, status = "response", None if http is None else http[0]
                 source = Source(path, scanned)
                 by_id[record_id] = by_uri_date[(url, date)] = (source, status)
             else:
@@ -134,13 +134,9 @@ def scan(paths: Iterable[str | os.PathLike[str]], want: Callable[[str], bool],
     return index, refs
 
 
-
 def read_capture(ref: CaptureRef, max_body: int = DEFAULT_MAX_BODY) -> Capture:
     """The capture ``ref`` names, equal to the one ``iter_captures`` yields for that record."""
-    source = ref.source
-    block = read_block(source.path, source.record)
-    record = http_record(source.record, block, ensure_http_headers=True)
-    assert record is not None
+    record = read_record(ref.source.path, ref.source.record)
     raw = read_payload(record, max_body + 1)
     http = record.http_headers
     return Capture(url=ref.url, warc_date=ref.warc_date, status=int(http.get_statuscode() or 0),
