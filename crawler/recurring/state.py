@@ -98,6 +98,13 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def whole_second(stamp: str) -> str:
+    """A time in the state's form (`iso`) with its fraction of a second cut to zero."""
+    moment = parse_iso(stamp)
+    assert moment is not None
+    return iso(moment.replace(microsecond=0))
+
+
 def parse_iso(text: str | None) -> datetime | None:
     """The inverse of `iso` (also accepts second precision); None for None."""
     if not text:
@@ -210,14 +217,18 @@ class CrawlState:
 
     def crash_chain_start(self, portal: str, before: int) -> str | None:
         """Start time of the earliest run in the unbroken series of crashed or interrupted runs just before
-        *before* (None when the run before it ended otherwise)."""
+        *before*, down to its whole second (None when the run before it ended otherwise).
+
+        Whole seconds because a row's ``fetched_at`` has no fraction: a release a killed run archived in the
+        second it started is applied from the journal at that second, and must still count as archived since then.
+        """
         since = None
         for row in self.db.execute("SELECT * FROM runs WHERE portal=? AND run_id<? ORDER BY run_id DESC",
                                    (portal, before)):
             if row["outcome"] not in RESUMABLE:
                 break
             since = row["started_at"]
-        return since
+        return whole_second(since) if since else None
 
     # -- releases ---------------------------------------------------------------------------------------
 
