@@ -177,11 +177,9 @@ class HanwebSpider(scrapy.Spider):
 
     def parse_release(self, response: Response) -> Iterator[ReleaseItem | scrapy.Request]:
         """Turn one release page into a raw release item, yielded once its attachments are archived or skipped."""
-        # the whole page's tree only when the requisites finder reads it (the fields come from the article region)
-        item, root = release_item_and_tree(response, self.portal, self.column_names,
-                                           whole_tree=self.requisites.enabled)
-        requisites = list(self.requisites.requests(response, root))
-        del root  # the tree is not kept while this generator waits on the engine
+        item, text = release_item_and_text(response, self.portal, self.column_names)
+        requisites = list(self.requisites.requests(response, text))
+        del text  # the page's text is not kept while this generator waits on the engine
         yield from requisites
         yield from self.attachments.release(item, int(response.meta.get("depth", 0)))
 
@@ -226,18 +224,15 @@ def build_release_item(response: Response, portal: str, column_names: Mapping[st
     gives the same column as the live crawl; its name comes from that column's page when it was crawled.
     ``fetched_at`` is the WARC-Date of the response record (from the capture pointer when live).
     """
-    return release_item_and_tree(response, portal, column_names, fetched_at, whole_tree=False)[0]
+    return release_item_and_text(response, portal, column_names, fetched_at)[0]
 
 
-def release_item_and_tree(response: Response, portal: str, column_names: Mapping[str, str],
-                          fetched_at: str | None = None, *, whole_tree: bool = True) -> tuple[ReleaseItem, Any]:
-    """`build_release_item` and the page's parsed lxml tree (None when it did not parse), for the requisites.
-
-    ``whole_tree=False``: the tree may be the article region's only (no requisites can be read from it).
-    """
+def release_item_and_text(response: Response, portal: str, column_names: Mapping[str, str],
+                          fetched_at: str | None = None) -> tuple[ReleaseItem, str]:
+    """`build_release_item` and the page's text as it was decoded for it (the requisites finder reads it)."""
     content_type = response.headers.get(b"Content-Type")
     decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
-    raw, root = parse_release_document(decoded.text, response.url, whole_tree=whole_tree)
+    raw, root = parse_release_document(decoded.text, response.url)
     ids = article_ids(response.url)
     meta = response.meta if response.request is not None else {}
     column_id = ids[0] if ids else meta.get("column_id")
@@ -270,6 +265,6 @@ def release_item_and_tree(response: Response, portal: str, column_names: Mapping
         fetched_at=fetched_at_of(fetched_at or (pointer.date if pointer is not None else None)),
         warc=pointer.row() if pointer is not None else None,
     )
-    return item, root
+    return item, decoded.text
 
 

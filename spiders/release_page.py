@@ -792,21 +792,17 @@ def parse_release_page(html: str, url: str) -> dict[str, Any]:
     return parse_release_document(html, url)[0]
 
 
-def parse_release_document(html: str, url: str, *, whole_tree: bool = True,
-                           use_region: bool = True) -> tuple[dict[str, Any], Any | None]:
-    """`parse_release_page` and the page's lxml tree (None when it does not parse), left unmodified.
+def parse_release_document(html: str, url: str, *, use_region: bool = True) -> tuple[dict[str, Any], Any | None]:
+    """`parse_release_page` and the lxml tree the fields were read from (None when the page does not parse).
 
     The fields are read from the article region alone when the page allows it (``spiders.article_region``: same
-    fields, a fraction of the work), else from the whole page. The crawl hands the whole page's tree on to the
-    page-requisites finder (``whole_tree=True``: parsed on its own when the fields came from the region; lxml's
-    parse is a small part of reading the fields of a whole page). With ``whole_tree=False`` (replay,
-    ``crawler extract``) the tree returned may be the region's. ``use_region=False`` reads the whole page always
-    (the reference the region is tested against).
+    fields, a fraction of the work), else from the whole page; the tree returned is the region's or the page's.
+    ``use_region=False`` reads the whole page always (the reference the region is tested against).
     """
     if use_region and (region := article_region(html)) is not None:
         raw, root, marked = _parse_document(html, url, region.text)
         if root is not None and (marked or region.title_safe()):
-            return (raw, _parse(html)) if whole_tree else (raw, root)
+            return raw, root
     return _parse_document(html, url, html)[:2]
 
 

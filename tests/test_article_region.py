@@ -2,7 +2,7 @@
 
 Pages: every fixture page (tests/data/pages, the shared corpus next to the repository when present) and release
 pages of the classic simulated portal and of variation seeds 1-40 (``simulator/variation.py``), each read once
-through the region (``whole_tree=False``, what replay and ``crawler extract`` use) and once as a whole page.
+through the region (what the crawl, replay and ``crawler extract`` use) and once as a whole page.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from spiders import article_region, release_page
 from spiders.decoding import decode_html
@@ -33,12 +32,8 @@ def _shared_corpus() -> list[Path]:
 
 def _same(text: str, url: str) -> bool:
     whole = parse_release_document(text, url, use_region=False)[0]
-    region = parse_release_document(text, url, whole_tree=False)[0]
+    region = parse_release_document(text, url)[0]
     assert region == whole, {key: (whole[key], region[key]) for key in whole if whole[key] != region[key]}
-    crawl, tree = parse_release_document(text, url)  # the live crawl: fields of the region, the whole page's tree
-    assert crawl == whole
-    if tree is not None:
-        assert etree.tostring(tree) == etree.tostring(parse_release_document(text, url, use_region=False)[1])
     return article_region.article_region(text) is not None
 
 
