@@ -157,7 +157,9 @@ def empty_release() -> dict[str, Any]:
     return raw
 
 
-def _parse(text: str) -> Any | None:
+def parse_html(text: str) -> Any | None:
+    """The lxml tree of a whole page or a region of it (None when nothing parses): an XML declaration and NUL
+    characters dropped, lone surrogates replaced."""
     text = _XML_DECL_RE.sub("", text, count=1).replace("\x00", "")
     if not text.strip():
         return None
@@ -828,7 +830,7 @@ def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], A
     """The fields of the page ``html`` read from the tree of ``parsed`` (the page itself or its article region),
     the tree, and whether the title came from the ArticleTitle meta or the title marker."""
     raw = empty_release()
-    root = _parse(parsed)
+    root = parse_html(parsed)
     if root is None:
         date = _url_date(url)
         if date:

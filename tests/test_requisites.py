@@ -13,9 +13,9 @@ import pytest
 
 from archives.pywb import PywbError, Wayback, build_collection
 from simulator.server import STATIC_PATHS, attachment_body, static_body
+from spiders import requisites
 from spiders.requisites import requisite_links, requisite_urls
 from tests.support.asset_crawl import LIMIT, AssetCrawl, asset_crawl
-from tests.support.requisites_reference import lxml_requisite_links
 
 SITE_WIDE = ("/images/1/hanweb.css", "/images/1/css.css", "/script/page.css", "/module/jslib/jquery/jquery.js",
              "/images/1/qh_js.js", "/script/pagecontrol.js", "/images/1/logo.png")
@@ -39,8 +39,9 @@ def test_requisites_are_taken_from_the_page_and_never_counters_or_iframes() -> N
         "http://portal.example/a.css", "http://portal.example/sub/j.js", "http://portal.example/sub/p.jpg"]
 
 
-def test_lexbor_finds_what_the_lxml_reading_found() -> None:
-    # The crawl reads requisites with lexbor (an HTML5 parser) instead of a second, whole-page lxml parse.
+def test_lexbor_finds_what_lxml_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The crawl reads requisites with lexbor (an HTML5 parser) instead of a second, whole-page lxml parse; lxml
+    # reads pages of more than LEXBOR_MAX_TAGS tags. Both must give the same links on every page we have.
     from benchmarks.common import release_pages
     from tests.support.release_pages import simulated_pages
 
@@ -52,13 +53,24 @@ def test_lexbor_finds_what_the_lxml_reading_found() -> None:
     fixtures = sorted(Path(__file__).parent.joinpath("data", "pages").glob("*.html"))
     assert len(fixtures) >= 10
     pages += [(url, path.read_text(encoding="utf-8")) for path in fixtures]
-    found = 0
-    for page_url, text in pages:
-        reference = lxml_requisite_links(text, page_url)
-        assert reference is not None
-        assert requisite_links(text, page_url) == reference, page_url
-        found += len(reference[0])
-    assert found > 100  # the comparison says something
+    by_lexbor = [requisite_links(text, page_url) for page_url, text in pages]
+    monkeypatch.setattr(requisites, "LEXBOR_MAX_TAGS", -1)
+    by_lxml = [requisite_links(text, page_url) for page_url, text in pages]
+    for (page_url, _), lexbor, lxml in zip(pages, by_lexbor, by_lxml, strict=True):
+        assert lexbor == lxml, page_url
+    assert sum(len(urls) for urls, _ in by_lxml) > 100  # the comparison says something
+
+
+def test_a_page_of_very_many_tags_is_read_by_lxml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lexbor's time grows with the square of the nesting depth: a hostile page must not reach it
+    def refuse(html: str) -> None:
+        raise AssertionError("lexbor was given a page over LEXBOR_MAX_TAGS")
+
+    monkeypatch.setattr(requisites, "_lexbor_elements", refuse)
+    deep = '<link rel="stylesheet" href="/deep.css">' + "<div>" * (requisites.LEXBOR_MAX_TAGS + 1)
+    assert requisite_urls(deep, "http://portal.example/art/1.html") == ["http://portal.example/deep.css"]
+    with pytest.raises(AssertionError, match="lexbor was given"):
+        requisite_urls("<div>" * 10 + '<img src="/a.png">', "http://portal.example/art/1.html")
 
 
 def test_an_xhtml_page_with_an_xml_declaration_has_its_requisites_found() -> None:
