@@ -52,5 +52,9 @@ def document_base(root: object, page_url: str) -> str:
     ``page_url`` (a malformed ``<base>`` is ignored, as a browser does)."""
     find = getattr(root, "find", None)
     element = find(".//base") if find is not None else None
-    href = element.get("href") if element is not None else None
-    return (absolute_url(page_url, href) if href else None) or page_url
+    return base_url(page_url, element.get("href") if element is not None else None)
+
+
+def base_url(page_url: str, base_href: str | None) -> str:
+    """`document_base` of a page whose first ``<base>`` has the href *base_href* (None: no base, or no href)."""
+    return (absolute_url(page_url, base_href) if base_href else None) or page_url

@@ -26,7 +26,7 @@ from w3lib.html import strip_html5_whitespace
 from crawler import wiring
 from crawler.fetch.asset_scope import ASSET_META, AssetScope
 from crawler.fetch.counter_guard import is_counter_url
-from spiders.links import MALFORMED_STAT, absolute_url, is_fetchable_href
+from spiders.links import MALFORMED_STAT, absolute_url, base_url, is_fetchable_href
 from spiders.release_page import parse_html
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def requisite_links(html: str, page_url: str) -> tuple[list[str], int]:
     more than `LEXBOR_MAX_TAGS` tags is parsed by lxml instead (see there).
     """
     base_href, elements = (_lxml_elements if html.count("<") > LEXBOR_MAX_TAGS else _lexbor_elements)(html)
-    base = (absolute_url(page_url, base_href) if base_href else None) or page_url
+    base = base_url(page_url, base_href)
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
     found: dict[str, None] = {}
