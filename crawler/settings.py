@@ -23,6 +23,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"  # th
 TELNETCONSOLE_ENABLED = False  # an open console has no place on an archive host
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's default-on /execute endpoint: off (and not loaded: EXTENSIONS_BASE)
 LOG_LEVEL = "INFO"
+#: Skips building the per-page DEBUG lines ("Crawled (200)", "Scraped from") when no log handler takes DEBUG.
+LOG_FORMATTER = "crawler.log_formatter.QuietLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 #: Pipelines are synchronous and cheap; one item at a time avoids Scrapy 2.19 starting many workers per response.
 CONCURRENT_ITEMS = 1
