@@ -114,6 +114,18 @@ def _field_value(value: Any) -> str:
 GZIP_LEVEL = 6
 
 
+_SERIALIZERS = threading.local()
+
+
+def _serializer() -> _RecordBuilder:
+    """This thread's uncompressed record writer (warcio's writer asks the OS for the host name when it is built:
+    one per record cost 0.5% of a crawl's CPU)."""
+    writer = getattr(_SERIALIZERS, "writer", None)
+    if writer is None:
+        writer = _SERIALIZERS.writer = _RecordBuilder(None, gzip=False, warc_version=WARC_VERSION)
+    return writer
+
+
 def _serialize(record: Any) -> bytes:
     """Return one record as one gzip member (warcio writes the record, zlib-ng deflates it at `GZIP_LEVEL`).
 
@@ -121,7 +133,10 @@ def _serialize(record: Any) -> bytes:
     same level, for members about 1% larger (docs/benchmarks.md, issue 15 round 4); every reader reads them.
     """
     buf = BytesIO()
-    _RecordBuilder(buf, gzip=False, warc_version=WARC_VERSION).write_record(record)
+    writer = _serializer()
+    writer.out = buf
+    writer.write_record(record)
+    writer.out = None
     compressor = zlib_ng.compressobj(GZIP_LEVEL, zlib_ng.DEFLATED, zlib_ng.MAX_WBITS + 16)
     return compressor.compress(buf.getvalue()) + compressor.flush()
 
