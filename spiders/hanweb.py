@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler import meta, wiring
 from crawler.fetch.asset_scope import AssetScope, parse_asset_hosts
@@ -231,7 +231,8 @@ def release_item_and_text(response: Response, portal: str, column_names: Mapping
                           fetched_at: str | None = None) -> tuple[ReleaseItem, str]:
     """`build_release_item` and the page's text as it was decoded for it (the requisites finder reads it)."""
     content_type = response.headers.get(b"Content-Type")
-    decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None)
+    scrapy_decoding = (lambda: (response.encoding, response.text)) if isinstance(response, TextResponse) else None
+    decoded = decode_html(response.body, content_type.decode("latin-1") if content_type else None, scrapy_decoding)
     raw, root = parse_release_document(decoded.text, response.url)
     ids = article_ids(response.url)
     meta = response.meta if response.request is not None else {}
