@@ -121,7 +121,7 @@ def _response(url: str, text: str) -> HtmlResponse:
 def _check(url: str, text: str) -> bool:
     """The live item equals the one built from the whole page, and the text handed on is the whole page."""
     response = _response(url, text)
-    item, handed_on = release_item_and_text(response, "demo", {})
+    item, handed_on = release_item_and_text(response, "demo", {}, text_decoded=True)
     decoded = decode_html(response.body, "text/html; charset=utf-8").text
     raw, whole = parse_release_document(decoded, url, use_region=False)
     assert whole is not None and handed_on == decoded
