@@ -28,6 +28,7 @@ from crawler.fetch.asset_scope import ASSET_META, AssetScope
 from crawler.fetch.counter_guard import is_counter_url
 from spiders.links import MALFORMED_STAT, absolute_url, base_url, is_fetchable_href
 from spiders.release_page import parse_html
+from spiders.requisite_scan import requisite_candidates
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -61,8 +62,7 @@ def requisite_links(html: str, page_url: str) -> tuple[list[str], int]:
     """
     base_href, elements = (_lxml_elements if html.count("<") > LEXBOR_MAX_TAGS else _lexbor_elements)(html)
     base = base_url(page_url, base_href)
-    parts = urlsplit(base)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = _origin(base)
     found: dict[str, None] = {}
     malformed = 0
     for tag, attributes in elements:
@@ -79,6 +79,12 @@ def requisite_links(html: str, page_url: str) -> tuple[list[str], int]:
         elif not is_counter_url(url):
             found.setdefault(url, None)
     return list(found), malformed
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of *url*, as `_resolve` keys its memory."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 #: Pages with more ``<`` than this are parsed by lxml, not lexbor. lexbor's tree building takes time in the square
@@ -165,11 +171,14 @@ class RequisiteFinder:
             if not hasattr(response, "text"):
                 return
             text = response.text
+        depth = int(response.meta.get("depth", 0)) + 1
+        if not (self.depth_limit and depth > self.depth_limit) and self._all_requested(text, response.url):
+            self._inc("requisites/pages_not_parsed")
+            return
         urls, malformed = requisite_links(text, response.url)
         if malformed:
             self._inc(MALFORMED_STAT, malformed)
             self._inc("requisites/malformed", malformed)
-        depth = int(response.meta.get("depth", 0)) + 1
         if self.depth_limit and depth > self.depth_limit and urls:
             self._inc("requisites/depth_limit", len(urls))
             return
@@ -191,6 +200,22 @@ class RequisiteFinder:
             yield scrapy.Request(url, callback=self.callback, errback=self.errback, priority=REQUISITE_PRIORITY,
                                  meta={ASSET_META: "requisite", "allow_offsite": True, "depth": depth,
                                        "download_maxsize": self.max_size})
+
+    def _all_requested(self, text: str, page_url: str) -> bool:
+        """Would parsing *text* find no requisite to request and nothing to count? True when every link the page
+        may load (`requisite_candidates`, a superset of `requisite_links`) makes a URL requested already, a hit
+        counter, or no fetch; False when one is new or malformed, or the scan gave up."""
+        candidates = requisite_candidates(text)
+        if candidates is None:
+            return False
+        origin = _origin(page_url)
+        for ref in candidates:
+            if not is_fetchable_href(ref):
+                continue
+            url = _resolve(page_url, origin, ref)
+            if url is None or (url not in self.seen and not is_counter_url(url)):
+                return False
+        return True
 
     def downloaded(self, response: Response) -> None:
         """Archived already (capture extension); counted, and nothing is taken from it."""
