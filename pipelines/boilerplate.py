@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipelines.html_parser import HTML_PARSER
+from pipelines.html_parser import HTML_PARSER, text_content
 from pipelines.item_fields import item_fields
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _strip_noise(root: Any) -> None:
         if el.getparent() is None:
             continue
         href = (el.get("href") or el.get("src") or "").lower()
-        hanweb_link = el.tag == "a" and ("hanweb.com" in href or _PRODUCED_BY in el.text_content())
+        hanweb_link = el.tag == "a" and ("hanweb.com" in href or _PRODUCED_BY in text_content(el))
         if hanweb_link or el.get("id") == "hiddenLocation" or _COUNTER_RE.search(href):
             _remove(el)
 
@@ -160,21 +160,21 @@ _RELATED_HEAD_MAX = 14
 
 def _link_dominated(el: Any, skip: int = 0) -> bool:
     """Is the element's text (after ``skip`` characters, dates and bullets dropped) mostly link text?"""
-    text = _LIST_NOISE_RE.sub("", _norm(el.text_content())[skip:])
+    text = _LIST_NOISE_RE.sub("", _norm(text_content(el))[skip:])
     if not text:
         return True
-    links = sum(len(_LIST_NOISE_RE.sub("", a.text_content())) for a in el.iter("a") if a.get("href"))
+    links = sum(len(_LIST_NOISE_RE.sub("", text_content(a))) for a in el.iter("a") if a.get("href"))
     return links > 0 and links >= 0.6 * len(text)
 
 
 def _drop_related_lists(root: Any) -> None:
     """Drop 相关链接 / 相关文章 / 相关阅读 blocks (a heading and a list of links) inside the body."""
-    if not _RELATED_HEADING_RE.search(root.text_content()):
+    if not _RELATED_HEADING_RE.search(text_content(root)):
         return  # every heading `_RELATED_HEAD_RE` takes is in the text, whitespace aside
     for el in list(root.iter(*_LINE_TAGS)):
         if el.getparent() is None or el is root:
             continue
-        text = _norm(el.text_content())
+        text = _norm(text_content(el))
         head = _RELATED_HEAD_RE.match(text)
         if head is None or _has_attachment(el):
             continue
@@ -195,7 +195,7 @@ def _drop_boilerplate_blocks(el: Any) -> None:
     for child in list(el):
         if not isinstance(child.tag, str):
             continue
-        text = _norm(child.text_content())
+        text = _norm(text_content(child))
         if text and is_boilerplate_line(text) and not _has_attachment(child):
             _remove(child)
         elif len(child):
@@ -273,7 +273,7 @@ def _is_data_row(tr: Any) -> bool:
     if len(cells) < 2:
         return False
     for cell in cells:
-        if sum(1 for _ in cell.iter("p", "div", "br")) >= 3 and len(cell.text_content()) > _LAYOUT_CELL_TEXT:
+        if sum(1 for _ in cell.iter("p", "div", "br")) >= 3 and len(text_content(cell)) > _LAYOUT_CELL_TEXT:
             return False
     return True
 

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipelines.html_parser import HTML_PARSER
+from pipelines.html_parser import HTML_PARSER, text_content
 from spiders.article_region import article_region
 from spiders.links import absolute_url, document_base, is_fetchable_href
 from spiders.vocabulary import (
@@ -249,7 +249,7 @@ class _Scan:
                 self.paragraphs.append(node)
             elif tag == "title":
                 if self.title is None:
-                    self.title = node.text_content()
+                    self.title = text_content(node)
             elif tag == "body":
                 self.body = node
             elif tag == "ucapcontent":
@@ -291,8 +291,8 @@ def _slice_markers(inner: str) -> str:
 
 
 def _text_len(el: Any) -> int:
-    text = el.text_content()
-    links = sum(len(a.text_content()) for a in el.iter("a"))
+    text = text_content(el)
+    links = sum(len(text_content(a)) for a in el.iter("a"))
     return len(collapse_ws(text)) - links
 
 
@@ -315,7 +315,7 @@ def _largest_block(scan: _Scan) -> Any:
     scores: dict[Any, int] = {}
     for p in scan.paragraphs:
         parent = p.getparent()
-        if parent is not None and not _is_meta_text(collapse_ws(p.text_content())):
+        if parent is not None and not _is_meta_text(collapse_ws(text_content(p))):
             scores[parent] = scores.get(parent, 0) + _text_len(p)
     if scores:
         best = max(scores, key=scores.__getitem__)
@@ -324,8 +324,8 @@ def _largest_block(scan: _Scan) -> Any:
     best_el, best_len = None, 0
     for el in scan.body.iter("div", "td") if scan.body is not None else ():
         direct = len((el.text or "").strip()) + sum(len((c.tail or "").strip()) for c in el)
-        direct += sum(len(c.text_content()) for c in el if c.tag in ("br", "span", "font", "strong", "b"))
-        if direct > best_len and not _is_meta_text(collapse_ws(el.text_content())):
+        direct += sum(len(text_content(c)) for c in el if c.tag in ("br", "span", "font", "strong", "b"))
+        if direct > best_len and not _is_meta_text(collapse_ws(text_content(el))):
             best_el, best_len = el, direct
     return best_el
 
@@ -374,7 +374,7 @@ def _is_link_item(el: Any, skip: Any) -> bool:
     if (el.text or "").strip().endswith((":", "：")):
         return False  # <li>来源：<a>…</a></li> is this page's info line
     for a in el.iter("a"):
-        if a.get("href") and len(a.text_content().strip()) >= _ITEM_LINK_MIN:
+        if a.get("href") and len(text_content(a).strip()) >= _ITEM_LINK_MIN:
             return skip is None or not _contains(el, skip)
     return False
 
@@ -664,7 +664,7 @@ def _cut_metadata(title: str, element: bool) -> str:
 def _element_text(el: Any) -> str:
     """The text of a title element, a ``<br>`` read as a line break (see `_title_text`)."""
     if el.find(".//br") is None:
-        return str(el.text_content())
+        return text_content(el)
     parts: list[str] = []
 
     def walk(node: Any) -> None:
@@ -748,7 +748,7 @@ def _attachments(scan: _Scan, base: str) -> list[dict[str, Any]]:
         if url in seen:
             continue
         seen.add(url)
-        name = collapse_ws(a.text_content()) or collapse_ws(a.get("title", "")) or path.rsplit("/", 1)[-1]
+        name = collapse_ws(text_content(a)) or collapse_ws(a.get("title", "")) or path.rsplit("/", 1)[-1]
         found.append({"url": url, "name": name, "malformed": True} if malformed else {"url": url, "name": name})
     return found
 
@@ -822,7 +822,7 @@ def _may_give(container: Any, missing: list[str]) -> bool:
     """
     if any(field not in LABEL_WITNESSES for field in missing):
         return True
-    text = container.text_content()
+    text = text_content(container)
     return any(ch in text for field in missing for ch in LABEL_WITNESSES[field])
 
 
@@ -890,6 +890,6 @@ def _parse_document(html: str, url: str, parsed: str) -> tuple[dict[str, Any], A
     marked = _marked_title(scan, html)
     raw["title"] = _title(scan, html, marked)
     raw["attachments_found"] = _attachments(scan, base)
-    sample = (raw["title"] or "") + " " + (container.text_content()[:3000] if container is not None else "")
+    sample = (raw["title"] or "") + " " + (text_content(container)[:3000] if container is not None else "")
     raw["language"] = _language(sample)
     return raw, root, bool(marked)
