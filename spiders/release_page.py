@@ -172,9 +172,20 @@ def parse_html(text: str) -> Any | None:
         return lxml_html.document_fromstring(clean, parser=HTML_PARSER)
 
 
-#: Elements with an id or class whose tokens `_Scan` reads (links, metas and <title> never need them).
-_ID_OR_CLASS_XPATH = "descendant-or-self::*[@id or @class][not(self::a or self::meta or self::title)]"
-_ID_OR_CLASS = etree.XPath(_ID_OR_CLASS_XPATH)  # compiled once, not on every page
+#: Tags whose id and class `_Scan` never reads (links, metas and <title>).
+_UNMARKED_TAGS = frozenset(("a", "meta", "title"))
+
+
+def id_and_class_of(root: Any) -> Iterator[tuple[Any, str | None, str | None]]:
+    """(element, id, class) of every element with an id or a class that `_Scan` reads, in document order, *root*
+    included: ``descendant-or-self::*[@id or @class][not(self::a or self::meta or self::title)]``, in a fifth less
+    time than that XPath (whose node set lxml builds before the first element is read)."""
+    for node in root.iter(etree.Element):
+        if node.tag in _UNMARKED_TAGS:
+            continue
+        id_value, class_value = node.get("id"), node.get("class")
+        if id_value is not None or class_value is not None:
+            yield node, id_value, class_value
 
 
 class _Marks(NamedTuple):
@@ -258,8 +269,8 @@ class _Scan:
                 self.title_els.append((0, node))
             else:  # h1
                 self.title_els.append((3, node))
-        for node in _ID_OR_CLASS(root):
-            marks = _marks_of(node)
+        for node, id_value, class_value in id_and_class_of(root):
+            marks = _attr_marks(id_value, class_value)
             if marks.zoom and self.zoom is None:
                 self.zoom = node
             if self.trs is None and marks.trs:

@@ -1,4 +1,5 @@
-"""`pipelines.html_parser.text_content` gives what lxml's ``text_content()`` gives, on every element we have."""
+"""Shortcuts around lxml calls give what the calls give, on every element of every page we have:
+`pipelines.html_parser.text_content` (``text_content()``) and `spiders.release_page.id_and_class_of` (an XPath)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.html_parser import HTML_PARSER, text_content
+from spiders.release_page import id_and_class_of
 
 
 def _pages() -> list[str]:
@@ -39,3 +41,16 @@ def test_text_content_leaves_out_comments_and_keeps_entities_and_cdata_text() ->
     xml = etree.fromstring("<r>a<![CDATA[<b>]]>c<!-- x --></r>")
     assert text_content(xml) == "a<b>c"
     assert type(text_content(div)) is str
+
+
+def test_id_and_class_of_is_the_xpath_it_replaces() -> None:
+    xpath = etree.XPath("descendant-or-self::*[@id or @class][not(self::a or self::meta or self::title)]")
+    found = 0
+    for page in [*_pages(), '<div id=""><a id="x">a</a><meta class="m"><p class="">p</p><!-- c --></div>']:
+        root = lxml_html.document_fromstring(page, parser=HTML_PARSER)
+        for start in (root, *root.iter("body", "div")):
+            ours = list(id_and_class_of(start))
+            assert [node for node, _, _ in ours] == xpath(start)
+            assert all((i, c) == (node.get("id"), node.get("class")) for node, i, c in ours)
+            found += len(ours)
+    assert found > 1000
