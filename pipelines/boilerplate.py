@@ -27,9 +27,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
-from lxml import html as lxml_html
 
-from pipelines.html_parser import HTML_PARSER, text_content
+from pipelines.html_parser import fragment_root, text_content
 from pipelines.item_fields import item_fields
 
 if TYPE_CHECKING:
@@ -236,7 +235,7 @@ def _is_whole_line(el: Any, attr: str) -> bool:
 
 
 def _parse_fragment(body_html: str) -> Any:
-    return lxml_html.fragment_fromstring(body_html.replace("\x00", ""), create_parent="div", parser=HTML_PARSER)
+    return fragment_root(body_html.replace("\x00", ""))
 
 
 def clean_body_tree(body_html: str) -> Any:

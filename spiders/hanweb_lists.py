@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+from pipelines.html_parser import HTML_PARSER, fragment_root
 from spiders.links import absolute_url, is_fetchable_href
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def scan_records(fragments: list[str], base_url: str) -> tuple[list[ListRecord],
         if not fragment.strip():
             continue
         try:
-            tree = lxml_html.fragment_fromstring(fragment, create_parent="div")
+            tree = fragment_root(fragment)
         except (etree.ParserError, ValueError):
             continue
         date_text = None
@@ -238,7 +239,7 @@ def parse_column_page(html: str, page_url: str) -> ColumnListing:
     links: list[tuple[str, lxml_html.HtmlElement]] = []
     malformed = 0
     try:
-        tree = lxml_html.document_fromstring(html)
+        tree = lxml_html.document_fromstring(html, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         tree = None
     if tree is not None:

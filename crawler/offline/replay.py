@@ -33,6 +33,7 @@ from archives.replay_scan import CaptureRef, read_capture, scan
 from archives.warc_reader import WARC_READ_ERRORS, Capture, UnreadableWarc, iter_captures
 from crawler.offline.replay_worker import Outcome, Task, extract_batch, extract_line, response_from_capture, start
 from pipelines.chain import build_pipelines
+from pipelines.html_parser import HTML_PARSER
 from spiders.decoding import decode_html
 from spiders.hanweb_lists import article_ids, column_id_of, column_name_of
 
@@ -72,7 +73,7 @@ def _is_release(url: str) -> bool:
 def _learn_column_name(column_id: str, capture: Capture, names: dict[str, str]) -> None:
     decoded = decode_html(capture.body, capture.header("Content-Type"))
     try:
-        name = column_name_of(lxml_html.document_fromstring(decoded.text))
+        name = column_name_of(lxml_html.document_fromstring(decoded.text, parser=HTML_PARSER))
     except (etree.ParserError, ValueError):
         return
     if name:
