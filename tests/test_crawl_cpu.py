@@ -100,6 +100,8 @@ def _pages() -> Iterator[str]:
 
 def test_the_soft_404_pretest_gives_the_full_rules_verdict() -> None:
     verdicts = [(soft404.soft_404_reason(page), _full_rules(page)) for page in _pages()]
+    assert verdicts == [(soft404.soft_404_reason(page, soft404.ascii_lowered(page)), full) for page, (_, full)
+                        in zip(_pages(), verdicts, strict=True)]  # the projection as the release checks pass it
     assert all(fast == full for fast, full in verdicts), [v for v in verdicts if v[0] != v[1]]
     errors = sum(full is not None for _fast, full in verdicts)
     assert errors >= 20  # most bodies above are error pages (a phrase cut by a tag is not), so this says something
@@ -109,6 +111,34 @@ def test_the_pretest_skips_the_rendering_of_an_ordinary_release_page() -> None:
     _url, text = next(simulated_pages(None, 1))
     assert not soft404._may_say_not_found(text)
     assert soft404._may_say_not_found(_short("Page Not Found"))
+
+
+REFRESH_PAGES = [
+    '<meta http-equiv="refresh" content="0;url=/col/col1/index.html">',
+    "<META HTTP-EQUIV=Refresh CONTENT='3; URL=mailto:a@b'>",
+    "<meta http-equiv=REFRESH content=0;url=http://other.example/x>",
+    "<meta content=\"1;url=/a\" http-equiv=\"rEfReSh\">",
+    '<script><meta http-equiv="refresh" content="0;url=/in-script"></script>', '<!-- <meta http-equiv="refresh"> -->',
+    '<meta http-equiv="&#114;efresh" content="0;url=/entity">', '<meta http-equiv="re中fresh" content="0;url=/cjk">',
+    "x" * 20_000 + '<meta http-equiv="refresh" content="0;url=/late">', "<p>refresh the page</p>",
+]
+
+
+def test_the_meta_refresh_pretest_gives_w3libs_answer() -> None:
+    from w3lib.html import get_meta_refresh
+
+    from crawler.fetch.release_checks import META_REFRESH_SCAN, meta_refresh_target
+
+    url = "http://www.example.gov.cn/art/2020/1/1/art_1_2.html"
+    pages = [*_pages(), *(_short(body) for body in REFRESH_PAGES)]
+    targets = []
+    for page in pages:
+        expected = get_meta_refresh(page[:META_REFRESH_SCAN], url, ignore_tags=("script", "noscript"))[1]
+        assert meta_refresh_target(page, url, soft404.ascii_lowered(page)) == expected, page[:200]
+        targets.append(expected)
+    assert sum(target is not None for target in targets) == 4
+    _url, text = next(simulated_pages(None, 1))
+    assert b"refresh" not in soft404.ascii_lowered(text)  # an ordinary release page is not scanned
 
 
 # -- the live crawl's release pages: fields from the region, requisites from the whole page's text --------------

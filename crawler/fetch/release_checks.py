@@ -28,7 +28,7 @@ from w3lib.html import get_meta_refresh
 from crawler import meta
 from crawler.fetch.failure_log import record_failure, record_skip
 from crawler.fetch.failure_reasons import NoContent, RedirectScheme, Soft404, UnsolicitedNotModified
-from crawler.fetch.soft404 import is_index_url, soft_404_reason
+from crawler.fetch.soft404 import ascii_lowered, is_index_url, soft_404_reason
 from crawler.signals import release_gone
 from crawler.wiring import CrawlerComponent
 
@@ -102,11 +102,29 @@ class ReleaseAnswerCheckMiddleware(_ReleaseCheck):
         text = _text(response)
         if text is None:
             return None
-        _interval, target = get_meta_refresh(text[:20_000], response.url, ignore_tags=("script", "noscript"))
+        ascii_lower = ascii_lowered(text)
+        target = meta_refresh_target(text, response.url, ascii_lower)
         if target is not None:
             return self.redirect_problem(request, target, "meta refresh")
-        reason = soft_404_reason(text)
+        reason = soft_404_reason(text, ascii_lower)
         return (Soft404.reason, reason) if reason is not None else None
+
+
+#: How much of a page is read for a ``<meta http-equiv=refresh>``.
+META_REFRESH_SCAN = 20_000
+
+
+def meta_refresh_target(text: str, url: str, ascii_lower: bytes) -> str | None:
+    """Where the page's ``<meta http-equiv=refresh>`` leads (w3lib's ``get_meta_refresh`` of its first
+    `META_REFRESH_SCAN` characters), or None.
+
+    w3lib takes a meta whose attributes hold ``refresh`` in any case; no other letter lower-cases to one of its
+    letters, so a page whose ASCII characters (*ascii_lower*, `crawler.fetch.soft404.ascii_lowered`) do not hold it
+    has none, and most release pages are not scanned (50 us a page here).
+    """
+    if b"refresh" not in ascii_lower:
+        return None
+    return get_meta_refresh(text[:META_REFRESH_SCAN], url, ignore_tags=("script", "noscript"))[1]
 
 
 def _text(response: Any) -> str | None:

@@ -73,21 +73,29 @@ _PHRASE_PIECES = (("存", "不存在"), ("找", "页面未找到"), ("找", "没
 _ASCII_PIECES = (b"found", b"err", b"404.")
 
 
-def _may_say_not_found(html: str) -> bool:
+def ascii_lowered(html: str) -> bytes:
+    """The ASCII characters of *html*, in order and lower-cased: a word of ASCII letters in *html*, in any case, is
+    in it (and words may join across the characters left out: a maybe, never a miss)."""
+    return html.encode("ascii", "ignore").lower()
+
+
+def _may_say_not_found(html: str, ascii_lower: bytes | None = None) -> bool:
     """False when neither `ERROR_PHRASES` (in the visible text) nor `TEMPLATE_MARKS` can match *html*: a few
-    substring tests instead of rendering the visible text of every release page (0.1 ms instead of 0.3 here)."""
+    substring tests instead of rendering the visible text of every release page (0.1 ms instead of 0.3 here).
+    *ascii_lower* is `ascii_lowered` of *html* when the caller has it."""
     if any(char in html and piece in html for char, piece in _PHRASE_PIECES):
         return True
-    ascii_only = html.encode("ascii", "ignore").lower()  # joins pieces across other characters: a maybe, never a miss
+    ascii_only = ascii_lowered(html) if ascii_lower is None else ascii_lower
     return any(piece in ascii_only for piece in _ASCII_PIECES)
 
 
-def soft_404_reason(html: str) -> str | None:
-    """Why *html* is the CMS's not-found page (a short sentence for the failure row), or None when it is not."""
+def soft_404_reason(html: str, ascii_lower: bytes | None = None) -> str | None:
+    """Why *html* is the CMS's not-found page (a short sentence for the failure row), or None when it is not.
+    *ascii_lower* is `ascii_lowered` of *html* when the caller has it."""
     title = page_title(html)
     if title and ERROR_TITLE.search(title):
         return f"the page's title is an error page's: {title[:80]!r}"
-    if len(html) > 200_000 or not _may_say_not_found(html):
+    if len(html) > 200_000 or not _may_say_not_found(html, ascii_lower):
         return None
     text = visible_text(html)
     if len(text) > SHORT_TEXT or RELEASE_LABELS.search(text):
