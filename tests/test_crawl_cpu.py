@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.http import HtmlResponse, Request
@@ -139,6 +140,36 @@ def test_the_meta_refresh_pretest_gives_w3libs_answer() -> None:
     assert sum(target is not None for target in targets) == 4
     _url, text = next(simulated_pages(None, 1))
     assert b"refresh" not in soft404.ascii_lowered(text)  # an ordinary release page is not scanned
+
+
+def _answer(middleware: Any, request: Request, response: HtmlResponse) -> Any:
+    """What a downloader middleware returns, or the exception it raises (Scrapy's raises on a mailto: refresh)."""
+    try:
+        return middleware.process_response(request, response)
+    except Exception as exc:  # compared by type with the other middleware's
+        return exc
+
+
+def test_scrapys_meta_refresh_middleware_with_the_pretest_answers_as_without_it() -> None:
+    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+
+    from crawler.fetch.redirects import RecordingMetaRefreshMiddleware
+
+    crawler = get_crawler(settings_dict={"METAREFRESH_ENABLED": True})
+    ours, scrapys = RecordingMetaRefreshMiddleware.from_crawler(crawler), MetaRefreshMiddleware.from_crawler(crawler)
+    url = "http://www.example.gov.cn/art/2020/1/1/art_1_2.html"
+    answers = []
+    for page in [*_pages(), *(_short(body) for body in REFRESH_PAGES), *REFRESH_PAGES]:
+        for encoding in ("utf-8", "gb18030"):
+            body = page.encode(encoding, "replace")
+            request = Request(url)
+            got, expected = (_answer(middleware, request, HtmlResponse(url, body=body, encoding=encoding))
+                             for middleware in (ours, scrapys))
+            assert type(got) is type(expected), page[:200]
+            if isinstance(expected, Request):
+                assert got.url == expected.url
+                answers.append(expected.url)
+    assert len(answers) >= 4  # a refresh Scrapy follows still is followed
 
 
 # -- the live crawl's release pages: fields from the region, requisites from the whole page's text --------------
