@@ -11,9 +11,10 @@ and ``<image`` (the tree builder renames it ``img``) in the text is read, those 
 ``<template>`` and foreign content included; a start tag of these names always appears so in the text, and its
 attributes are read as the tokenizer reads them (quoted and unquoted values, ``/`` and missing spaces between
 attributes, the first of repeated names). Where the text is not read the same way by this scan and the parser, the
-scan gives up (None) and the page is parsed: a ``<base>`` tag (it changes what links resolve against), a NUL
-character, a character reference (``&``) in a value that is used, and more than `MAX_TAGS` tags (those pages are
-parsed by lxml, whose rules differ).
+scan gives up (None) and the page is parsed: a ``<base>`` tag (it changes what links resolve against); in a ``rel``,
+``href`` or ``src`` value a NUL, a carriage return, a numeric character reference or a legacy one the tokenizer
+would replace (``&name;`` is replaced, ``&x`` that names nothing is kept, as the tokenizer does); more than
+`MAX_TAGS` tags (those pages are parsed by lxml, whose rules differ).
 """
 
 from __future__ import annotations
