@@ -168,3 +168,17 @@ def test_replay_to_a_place_that_cannot_be_written_says_so_before_reading(tmp_pat
     proc = run_cli("replay", str(tmp_path / "in"), "--out", str(tmp_path / "a-file" / "rows.jsonl"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--out" in proc.stderr and "a-file" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_replay_hands_out_small_batches_near_the_end_only() -> None:
+    from crawler.offline.replay import TAIL_BATCH, TASK_BATCH, _batches
+
+    tasks = [(number, {}) for number in range(1000)]
+    batches = list(_batches(iter(tasks), jobs=2, captures=1000))
+    assert [number for batch in batches for number, _ in batch] == list(range(1000))  # all, in order
+    tail = 1000 - 2 * 2 * TASK_BATCH  # two full batches a job left: from here on, small ones
+    before = [len(batch) for batch in batches if batch[-1][0] < tail]
+    after = [len(batch) for batch in batches[:-1] if batch[0][0] > tail]  # the last one: what is left
+    assert set(before) == {TASK_BATCH}
+    assert set(after) == {TAIL_BATCH} and len(after) >= 2 * 2 * TASK_BATCH // TAIL_BATCH - 1
+    assert {len(batch) for batch in _batches(iter(tasks), 2, None)} <= {TASK_BATCH, 1000 % TASK_BATCH}
